@@ -1,0 +1,39 @@
+# Two commands on a fresh machine: `make book` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PROFILE ?= book
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup book test test-fast lint clean help
+
+help:
+	@echo "make book      set up .venv, execute every notebook (PROFILE=$(PROFILE)), build _build/html"
+	@echo "make test      set up .venv, run the whole test suite (offline)"
+	@echo "make test-fast unit tests only (no notebook execution, no browser)"
+	@echo "make lint      ruff on the package, tests and notebooks"
+	@echo "make clean     remove _build (keeps .venv)"
+
+# (Re)install when requirements.txt or pyproject.toml change.
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+book: setup
+	$(PY) -m collapse_utils.build --profile $(PROFILE)
+
+test: setup
+	$(PY) -m pytest
+
+test-fast: setup
+	$(PY) -m pytest -m "not build and not browser"
+
+lint: setup
+	$(VENV)/bin/ruff check collapse_utils tests notebooks
+
+clean:
+	rm -rf _build

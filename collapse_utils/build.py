@@ -1,0 +1,347 @@
+"""Build the book: validate parameters, execute every notebook, build the HTML.
+
+``python -m collapse_utils.build --profile {smoke,book,paper}`` (what ``make
+book`` calls):
+
+1. reads the chapter notebooks from ``_toc.yml``;
+2. checks every notebook's parameters under the profile *before* anything runs
+   (names against the ``parameters`` cell and the declarations in
+   :mod:`collapse_utils.profiles`, types, ranges); one message lists every
+   problem, naming the notebook, the parameter, the value and what is allowed;
+3. stages a copy of the book in ``_build/source`` and executes each notebook
+   there with papermill (the sources in git stay output-free), printing one
+   line per notebook and, at the end, a table of wall time and peak memory;
+4. runs ``jupyter-book build`` on the staged copy with execution off and
+   warnings as errors (``-W -n --keep-going``), into ``_build/html``.
+
+Figures go to ``_build/figures`` and caches to ``_build/cache`` unless the
+environment variables ``COLLAPSE_FIGURES_DIR`` / ``COLLAPSE_CACHE_DIR`` say
+otherwise. (Chapter: "How to run this book".)
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from importlib.util import find_spec
+from pathlib import Path
+
+from collapse_utils.params import ParameterError, check, profile, profile_names
+from collapse_utils.profiles import NOTEBOOKS
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class BuildError(RuntimeError):
+    """A notebook failed to execute or the HTML build failed."""
+
+
+# --- finding and validating notebooks -----------------------------------------------
+
+
+def toc_notebooks(root: Path) -> list[Path]:
+    """The notebooks listed in ``_toc.yml``, in book order."""
+    import yaml
+
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    files: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "file" in node:
+                files.append(node["file"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(toc)
+    notebooks = []
+    for f in files:
+        path = root / f
+        if path.suffix != ".ipynb":
+            path = path.with_suffix(".ipynb")
+        if path.exists():
+            notebooks.append(path)
+    return notebooks
+
+
+def parameters_cell(notebook: Path) -> tuple[int, dict[str, object]]:
+    """Index and values of the cell tagged ``parameters`` (literal values only)."""
+    import nbformat
+
+    nb = nbformat.read(notebook, as_version=4)
+    tagged = [
+        (i, c) for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])
+    ]
+    if len(tagged) != 1:
+        raise ParameterError(
+            f"{notebook.stem}: expected exactly one cell tagged 'parameters', found {len(tagged)}"
+        )
+    index, cell = tagged[0]
+    values = {}
+    for node in ast.parse(cell.source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]
+            if isinstance(target, ast.Name):
+                values[target.id] = ast.literal_eval(node.value)
+    return index, values
+
+
+def validate(notebooks: list[Path], profile_name: str) -> dict[str, dict]:
+    """Check every notebook's parameters under the profile; return them.
+
+    Raises :class:`ParameterError` listing every problem before anything runs.
+    """
+    values = profile(profile_name)  # raises for an unknown profile
+    problems = []
+    for notebook in notebooks:
+        name = notebook.stem
+        if name not in NOTEBOOKS:
+            problems.append(
+                f"{name}: no parameters declared in collapse_utils/profiles.py "
+                f"(known notebooks: {', '.join(NOTEBOOKS)})"
+            )
+            continue
+        try:
+            _, cell_values = parameters_cell(notebook)
+        except ParameterError as err:
+            problems.append(str(err))
+            continue
+        declared, in_cell = set(NOTEBOOKS[name]), set(cell_values)
+        if declared != in_cell:
+            problems.append(
+                f"{name}: the parameters cell defines {sorted(in_cell)} "
+                f"but profiles.py declares {sorted(declared)}"
+            )
+        try:
+            check(name, **values[name])
+        except ParameterError as err:
+            problems.append(f"profile {profile_name!r}: {err}")
+    if problems:
+        raise ParameterError("\n".join(problems))
+    return {nb.stem: values[nb.stem] for nb in notebooks}
+
+
+# --- staging and execution -----------------------------------------------------------
+
+
+def stage(root: Path, stage_dir: Path) -> None:
+    """Copy the book sources (config, toc, book/) and local MathJax into ``stage_dir``.
+
+    Executed notebooks already in the stage are kept, so ``--only`` re-executes
+    some notebooks and the HTML build reuses the others."""
+    (stage_dir / "notebooks").mkdir(parents=True, exist_ok=True)
+    for stale in (stage_dir / "book", stage_dir / "_static"):
+        if stale.exists():
+            shutil.rmtree(stale)
+    for name in ("_config.yml", "_toc.yml"):
+        shutil.copy2(root / name, stage_dir / name)
+    shutil.copytree(root / "book", stage_dir / "book")
+    copy_mathjax(stage_dir / "_static" / "mathjax")
+
+
+def mathjax_source() -> Path:
+    """MathJax 3 (es5 build) shipped by the ``django-static-mathjax`` package."""
+    spec = find_spec("mathjax")
+    if spec is None or spec.origin is None:
+        raise BuildError("MathJax not found: install the pinned requirements (django-static-mathjax)")
+    es5 = Path(spec.origin).parent / "static" / "mathjax" / "es5"
+    if not (es5 / "tex-chtml.js").exists():
+        raise BuildError(f"MathJax es5 build not found under {es5}")
+    return es5
+
+
+def copy_mathjax(target: Path) -> None:
+    """Copy what ``tex-chtml.js`` loads: itself, its CommonHTML fonts and the
+    components it may load on demand (TeX extensions, accessibility)."""
+    es5 = mathjax_source()
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(es5 / "tex-chtml.js", target / "tex-chtml.js")
+    for sub in ("output/chtml", "input/tex/extensions", "a11y", "ui", "sre"):
+        if (es5 / sub).exists():
+            shutil.copytree(es5 / sub, target / sub, dirs_exist_ok=True)
+
+
+@dataclass
+class Result:
+    notebook: str
+    seconds: float
+    peak_mb: float
+
+
+class _PeakMemory:
+    """Samples the resident memory of this process's children (the kernel)."""
+
+    def __init__(self, interval: float = 0.1):
+        import psutil
+
+        self._psutil = psutil
+        self.interval = interval
+        self.peak = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        me = self._psutil.Process()
+        while not self._stop.is_set():
+            total = 0
+            for child in me.children(recursive=True):
+                try:
+                    total += child.memory_info().rss
+                except self._psutil.Error:
+                    pass
+            self.peak = max(self.peak, total)
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def execute(source: Path, target: Path, parameters: dict, timeout: int | None) -> Result:
+    """Execute one notebook with papermill into ``target``; raise :class:`BuildError` on failure."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    params_index, _ = parameters_cell(source)
+    start = time.perf_counter()
+    with _PeakMemory() as memory:
+        try:
+            papermill.execute_notebook(
+                str(source),
+                str(target),
+                parameters=parameters,
+                kernel_name="python3",
+                cwd=str(target.parent),
+                progress_bar=False,
+                log_output=False,
+                execution_timeout=timeout,
+            )
+        except PapermillExecutionError as err:
+            # papermill inserts one "injected-parameters" cell after the parameters cell
+            cell = err.cell_index - 1 if err.cell_index > params_index else err.cell_index
+            trace = ANSI.sub("", "\n".join(err.traceback))
+            raise BuildError(
+                f"{source.stem}: cell {cell} (counting from 0 in {source}) failed with "
+                f"{err.ename}: {err.evalue}\n{trace}\n(executed copy: {target})"
+            ) from None
+    return Result(source.stem, time.perf_counter() - start, memory.peak / 2**20)
+
+
+def print_table(results: list[Result]) -> None:
+    width = max([len(r.notebook) for r in results] + [8])
+    print(f"\n{'notebook':<{width}}  {'wall time':>10}  {'peak memory':>12}")
+    for r in results:
+        print(f"{r.notebook:<{width}}  {r.seconds:>9.1f}s  {r.peak_mb:>9.0f} MB")
+    print(f"{'total':<{width}}  {sum(r.seconds for r in results):>9.1f}s")
+
+
+def build_html(stage_dir: Path, root: Path) -> Path:
+    """Run ``jupyter-book build`` (execution off, warnings as errors) into ``_build/html``."""
+    cli = Path(sys.executable).parent / "jupyter-book"
+    command = [str(cli), "build", str(stage_dir), "--path-output", str(root),
+               "-W", "-n", "--keep-going", "--builder", "html"]
+    print("$ " + " ".join(command), flush=True)
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BuildError(
+            "jupyter-book build failed (warnings are errors):\n"
+            + (done.stdout[-6000:] + "\n" + done.stderr[-6000:]).strip()
+        )
+    return root / "_build" / "html"
+
+
+def build(
+    profile_name: str,
+    root: Path = Path("."),
+    only: list[str] | None = None,
+    html: bool = True,
+    timeout: int | None = None,
+) -> list[Result]:
+    """The whole pipeline; see the module docstring."""
+    root = root.resolve()
+    notebooks = toc_notebooks(root)
+    if only:
+        unknown = sorted(set(only) - {nb.stem for nb in notebooks})
+        if unknown:
+            raise ParameterError(
+                f"--only: unknown notebook(s) {', '.join(unknown)}; "
+                f"known: {', '.join(nb.stem for nb in notebooks)}"
+            )
+        notebooks = [nb for nb in notebooks if nb.stem in only]
+    parameters = validate(notebooks, profile_name)
+
+    build_dir = root / "_build"
+    stage_dir = build_dir / "source"
+    stage(root, stage_dir)
+    os.environ.setdefault("COLLAPSE_FIGURES_DIR", str(build_dir / "figures"))
+    os.environ.setdefault("COLLAPSE_CACHE_DIR", str(build_dir / "cache"))
+    os.environ["COLLAPSE_PROGRESS"] = "0"
+    os.environ["COLLAPSE_PROFILE"] = profile_name
+    os.environ["MPLBACKEND"] = "Agg"
+    # the kernel must be this environment's Python
+    os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
+
+    results = []
+    for i, notebook in enumerate(notebooks, 1):
+        print(f"[{i}/{len(notebooks)}] {notebook.stem} ({profile_name}) ...", end=" ", flush=True)
+        result = execute(notebook, stage_dir / "notebooks" / notebook.name, parameters[notebook.stem], timeout)
+        print(f"{result.seconds:.1f}s, peak {result.peak_mb:.0f} MB", flush=True)
+        results.append(result)
+    if results:
+        print_table(results)
+    # figures saved by the notebooks are also part of the prose pages (the intro's)
+    figures = Path(os.environ["COLLAPSE_FIGURES_DIR"])
+    if figures.exists():
+        shutil.copytree(figures, stage_dir / "book" / "figures", dirs_exist_ok=True)
+    report = {
+        "profile": profile_name,
+        "notebooks": [r.__dict__ for r in results],
+    }
+    (build_dir / "build-report.json").write_text(json.dumps(report, indent=1))
+    if html:
+        start = time.perf_counter()
+        out = build_html(stage_dir, root)
+        print(f"HTML built in {time.perf_counter() - start:.0f}s: {out / 'index.html'}")
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m collapse_utils.build",
+        description="Execute every notebook under a profile, then build the HTML book.",
+    )
+    parser.add_argument("--profile", default="book", help=f"one of: {', '.join(profile_names())}")
+    parser.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="execute only these notebooks (by stem)")
+    parser.add_argument("--no-html", action="store_true", help="execute the notebooks but do not build the HTML")
+    parser.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
+    parser.add_argument("--root", type=Path, default=Path("."), help="the book root (holds _toc.yml)")
+    args = parser.parse_args(argv)
+    try:
+        build(args.profile, root=args.root, only=args.only, html=not args.no_html, timeout=args.timeout)
+    except ParameterError as err:
+        print(f"\nerror: invalid parameters, nothing was executed:\n{err}", file=sys.stderr)
+        return 2
+    except BuildError as err:
+        print(f"\nerror: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,159 @@
+"""On-disk cache of expensive steps, keyed by the parameters and the code version.
+
+A :class:`Cache` is a folder of numbered entries (one per generation, say). Its
+key hashes the experiment's name and parameters, the source code of the modules
+that compute it, and the versions of Python, numpy and torch, so any change to
+any of them starts a new folder: a stale result is never reused. Entries are
+written atomically with a SHA-256 checksum beside them; an entry whose checksum
+does not match (a run killed mid-write, a disk error) is reported, deleted and
+recomputed, never trusted. The retraining loop uses it to skip finished
+generations and resume an interrupted run. (Chapter: "How to run this book".)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import inspect
+import json
+import os
+import pickle
+import platform
+import warnings
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Callable, Iterable
+
+CACHE_ENV = "COLLAPSE_CACHE_DIR"
+
+
+class CorruptedCacheWarning(UserWarning):
+    """A cache entry failed its checksum and will be recomputed."""
+
+
+def default_root() -> Path:
+    """``$COLLAPSE_CACHE_DIR`` if set, else ``~/.cache/collapse_utils``."""
+    env = os.environ.get(CACHE_ENV)
+    return Path(env) if env else Path.home() / ".cache" / "collapse_utils"
+
+
+def code_version(modules: Iterable[ModuleType] | None = None) -> str:
+    """SHA-256 of the source of ``modules`` (default: every module of collapse_utils)."""
+    if modules is None:
+        package = Path(__file__).parent
+        files = sorted(package.glob("*.py"))
+        sources = [f.read_bytes() for f in files]
+    else:
+        sources = [inspect.getsource(m).encode() for m in modules]
+    digest = hashlib.sha256()
+    for source in sources:
+        digest.update(hashlib.sha256(source).digest())
+    return digest.hexdigest()
+
+
+def environment_version() -> dict[str, str]:
+    """Versions of what can change a numerical result: Python, numpy, torch."""
+    versions = {"python": platform.python_version()}
+    for package in ("numpy", "scipy", "scikit-learn", "torch"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def _canonical(params: dict) -> str:
+    try:
+        return json.dumps(params, sort_keys=True, default=repr)
+    except TypeError as err:  # pragma: no cover - json with default=repr rarely fails
+        raise ValueError(f"cache parameters must be JSON-like: {err}") from None
+
+
+class Cache:
+    """A folder of checksummed entries for one experiment and one set of parameters.
+
+    name: the experiment (a folder name: letters, digits, ``-``, ``_``).
+    params: everything the result depends on (JSON-serialisable values).
+    modules: the modules whose source the result depends on (default: the whole
+        ``collapse_utils`` package).
+    root: the cache root (default :func:`default_root`).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        params: dict,
+        *,
+        modules: Iterable[ModuleType] | None = None,
+        root: str | os.PathLike | None = None,
+    ):
+        if not name or not all(c.isalnum() or c in "-_" for c in name):
+            raise ValueError(f"cache name must use only letters, digits, '-' and '_'; got {name!r}")
+        if not isinstance(params, dict):
+            raise ValueError(f"params must be a dict, got {type(params).__name__}")
+        self.name = name
+        self.params = params
+        self.key_material = {
+            "name": name,
+            "params": _canonical(params),
+            "code": code_version(modules),
+            "environment": environment_version(),
+        }
+        self.key = hashlib.sha256(_canonical(self.key_material).encode()).hexdigest()[:20]
+        self.path = Path(root if root is not None else default_root()) / name / self.key
+
+    def _files(self, step: int | str) -> tuple[Path, Path]:
+        stem = f"{step:06d}" if isinstance(step, int) else str(step)
+        return self.path / f"{stem}.pkl", self.path / f"{stem}.sha256"
+
+    def load(self, step: int | str) -> Any | None:
+        """The stored value of ``step``, or ``None`` if absent or corrupted."""
+        data_file, sum_file = self._files(step)
+        if not data_file.exists():
+            return None
+        try:
+            payload = data_file.read_bytes()
+            expected = sum_file.read_text().strip()
+            if hashlib.sha256(payload).hexdigest() != expected:
+                raise ValueError("checksum mismatch")
+            return pickle.loads(payload)
+        except Exception as err:  # any failure means: do not trust this entry
+            warnings.warn(
+                f"cache entry {data_file} is corrupted ({err}); recomputing it",
+                CorruptedCacheWarning,
+                stacklevel=2,
+            )
+            data_file.unlink(missing_ok=True)
+            sum_file.unlink(missing_ok=True)
+            return None
+
+    def save(self, step: int | str, value: Any) -> None:
+        """Store ``value`` for ``step`` atomically, with its checksum."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        (self.path / "key.json").write_text(json.dumps(self.key_material, indent=1))
+        data_file, sum_file = self._files(step)
+        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+        for target, content in (
+            (data_file, payload),
+            (sum_file, hashlib.sha256(payload).hexdigest().encode()),
+        ):
+            tmp = target.with_suffix(target.suffix + ".tmp")
+            tmp.write_bytes(content)
+            os.replace(tmp, target)
+
+    def get_or_compute(self, step: int | str, compute: Callable[[], Any]) -> Any:
+        """The cached value of ``step``, computing and storing it if needed."""
+        value = self.load(step)
+        if value is None:
+            value = compute()
+            self.save(step, value)
+        return value
+
+    def steps(self) -> list[str]:
+        """Names of the stored entries."""
+        return sorted(p.stem for p in self.path.glob("*.pkl"))
+
+    def clear(self) -> None:
+        """Delete every entry of this cache."""
+        for p in self.path.glob("*"):
+            p.unlink()
