@@ -251,10 +251,10 @@ def print_table(results: list[Result]) -> None:
     print(f"{'total':<{width}}  {sum(r.seconds for r in results):>9.1f}s")
 
 
-def build_html(stage_dir: Path, root: Path) -> Path:
-    """Run ``jupyter-book build`` (execution off, warnings as errors) into ``_build/html``."""
+def build_html(stage_dir: Path, output: Path) -> Path:
+    """Run ``jupyter-book build`` (execution off, warnings as errors) into ``<output>/_build/html``."""
     cli = Path(sys.executable).parent / "jupyter-book"
-    command = [str(cli), "build", str(stage_dir), "--path-output", str(root),
+    command = [str(cli), "build", str(stage_dir), "--path-output", str(output),
                "-W", "-n", "--keep-going", "--builder", "html"]
     print("$ " + " ".join(command), flush=True)
     done = subprocess.run(command, capture_output=True, text=True)
@@ -263,7 +263,7 @@ def build_html(stage_dir: Path, root: Path) -> Path:
             "jupyter-book build failed (warnings are errors):\n"
             + (done.stdout[-6000:] + "\n" + done.stderr[-6000:]).strip()
         )
-    return root / "_build" / "html"
+    return output / "_build" / "html"
 
 
 def build(
@@ -272,9 +272,14 @@ def build(
     only: list[str] | None = None,
     html: bool = True,
     timeout: int | None = None,
+    output: Path | None = None,
 ) -> list[Result]:
-    """The whole pipeline; see the module docstring."""
+    """The whole pipeline; see the module docstring.
+
+    Everything it writes goes under ``<output>/_build`` (default: the book root).
+    """
     root = root.resolve()
+    output = (output or root).resolve()
     notebooks = toc_notebooks(root)
     if only:
         unknown = sorted(set(only) - {nb.stem for nb in notebooks})
@@ -286,14 +291,15 @@ def build(
         notebooks = [nb for nb in notebooks if nb.stem in only]
     parameters = validate(notebooks, profile_name)
 
-    build_dir = root / "_build"
+    build_dir = output / "_build"
     stage_dir = build_dir / "source"
     stage(root, stage_dir)
     os.environ.setdefault("COLLAPSE_FIGURES_DIR", str(build_dir / "figures"))
     os.environ.setdefault("COLLAPSE_CACHE_DIR", str(build_dir / "cache"))
     os.environ["COLLAPSE_PROGRESS"] = "0"
     os.environ["COLLAPSE_PROFILE"] = profile_name
-    os.environ["MPLBACKEND"] = "Agg"
+    # figures must be displayed as images for glue (a user's MPLBACKEND=Agg would lose them)
+    os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     # the kernel must be this environment's Python
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
@@ -316,7 +322,7 @@ def build(
     (build_dir / "build-report.json").write_text(json.dumps(report, indent=1))
     if html:
         start = time.perf_counter()
-        out = build_html(stage_dir, root)
+        out = build_html(stage_dir, output)
         print(f"HTML built in {time.perf_counter() - start:.0f}s: {out / 'index.html'}")
     return results
 
@@ -331,9 +337,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-html", action="store_true", help="execute the notebooks but do not build the HTML")
     parser.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
     parser.add_argument("--root", type=Path, default=Path("."), help="the book root (holds _toc.yml)")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="write everything under OUTPUT/_build (default: the book root)")
     args = parser.parse_args(argv)
     try:
-        build(args.profile, root=args.root, only=args.only, html=not args.no_html, timeout=args.timeout)
+        build(args.profile, root=args.root, only=args.only, html=not args.no_html,
+              timeout=args.timeout, output=args.output)
     except ParameterError as err:
         print(f"\nerror: invalid parameters, nothing was executed:\n{err}", file=sys.stderr)
         return 2

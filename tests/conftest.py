@@ -1,0 +1,39 @@
+"""Shared fixtures: one smoke build of the whole book per test session."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def smoke_build(tmp_path_factory):
+    """Execute every notebook under the ``smoke`` profile and build the HTML (once).
+
+    Returns the ``_build`` folder (``html/``, ``figures/``, ``source/``,
+    ``build-report.json``). Fails the dependent tests with the build's output if
+    the build fails.
+    """
+    output = tmp_path_factory.mktemp("smoke")
+    env = os.environ | {
+        "COLLAPSE_FIGURES_DIR": str(output / "_build" / "figures"),
+        "COLLAPSE_CACHE_DIR": str(output / "_build" / "cache"),
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "collapse_utils.build", "--profile", "smoke", "--output", str(output)],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800,
+    )
+    if done.returncode != 0:
+        pytest.fail(f"smoke build failed (exit {done.returncode}):\n{done.stdout[-4000:]}\n{done.stderr[-8000:]}")
+    build_dir = output / "_build"
+    build_dir.joinpath("smoke-build.log").write_text(done.stdout + done.stderr)
+    report = json.loads((build_dir / "build-report.json").read_text())
+    assert report["profile"] == "smoke"
+    return build_dir

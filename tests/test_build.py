@@ -1,0 +1,82 @@
+"""The execution pipeline: every notebook runs under the smoke profile and the book
+builds from those executions with warnings as errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from collapse_utils import build
+from collapse_utils.build import BuildError, toc_notebooks
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = ["book/intro", "book/how_to_run", "book/notation", "book/bibliography"] + [
+    f"notebooks/{nb.stem}" for nb in toc_notebooks(ROOT)
+]
+
+pytestmark = pytest.mark.build
+
+
+def test_every_page_is_built(smoke_build):
+    html = smoke_build / "html"
+    assert (html / "index.html").exists()
+    for page in PAGES:
+        assert (html / f"{page}.html").exists(), page
+
+
+def test_every_notebook_executed_with_outputs_in_the_staged_copy(smoke_build):
+    report = json.loads((smoke_build / "build-report.json").read_text())
+    assert [r["notebook"] for r in report["notebooks"]] == [nb.stem for nb in toc_notebooks(ROOT)]
+    for r in report["notebooks"]:
+        assert r["seconds"] > 0 and r["peak_mb"] > 0
+        executed = nbformat.read(smoke_build / "source" / "notebooks" / f"{r['notebook']}.ipynb", as_version=4)
+        injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
+        assert len(injected) == 1 and "Parameters" in injected[0].source
+        assert any(c.get("outputs") for c in executed.cells if c.cell_type == "code")
+    log = (smoke_build / "smoke-build.log").read_text()
+    assert "wall time" in log and "peak memory" in log
+
+
+def test_figures_are_saved_as_png_and_svg(smoke_build):
+    figures = smoke_build / "figures"
+    pngs = {p.stem for p in figures.glob("*.png")}
+    assert {"intro_telephone", "01_policies_variance", "01_policies_histograms"} <= pngs
+    assert pngs == {p.stem for p in figures.glob("*.svg")}
+
+
+def test_glued_numbers_are_rendered(smoke_build):
+    for page in PAGES:
+        text = (smoke_build / "html" / f"{page}.html").read_text()
+        assert "{glue" not in text, page
+    intro = (smoke_build / "html" / "book" / "intro.html").read_text()
+    assert re.search(r"shows\s*<span[^>]*>\s*<span[^>]*>4</span>", intro) or ">4<" in intro
+
+
+def test_launch_and_download_buttons_point_at_the_repository(smoke_build):
+    page = (smoke_build / "html" / "notebooks" / "01_retraining_loop.html").read_text()
+    repo = "model-collapse-book/model-collapse"
+    assert f"https://colab.research.google.com/github/{repo}/blob/main/notebooks/01_retraining_loop.ipynb" in page
+    assert f"https://mybinder.org/v2/gh/{repo}/main?urlpath=tree/notebooks/01_retraining_loop.ipynb" in page
+    assert f"https://github.com/{repo}/issues" in page
+    assert "_sources/notebooks/01_retraining_loop.ipynb" in page  # download button
+    assert (smoke_build / "html" / "_sources" / "notebooks" / "01_retraining_loop.ipynb").exists()
+
+
+def test_failing_cell_stops_with_notebook_cell_and_traceback(tmp_path):
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    cells = [new_code_cell("x = 1"), new_code_cell("n = 3"), new_code_cell("y = 2"),
+             new_code_cell("raise RuntimeError('boom at ' + str(n))")]
+    cells[1].metadata["tags"] = ["parameters"]
+    source = tmp_path / "broken.ipynb"
+    nbformat.write(new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}), source)
+    with pytest.raises(BuildError) as err:
+        build.execute(source, tmp_path / "out.ipynb", {"n": 5}, timeout=120)
+    message = str(err.value)
+    assert message.startswith("broken: cell 3 ")
+    assert "RuntimeError: boom at 5" in message
+    assert "Traceback" in message or "raise RuntimeError" in message
