@@ -20,9 +20,10 @@ import os
 import pickle
 import platform
 import warnings
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable, Iterable
+from typing import Any
 
 CACHE_ENV = "COLLAPSE_CACHE_DIR"
 

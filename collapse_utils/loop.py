@@ -22,8 +22,10 @@ axis (one sample per row or item).
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping, Protocol, Sequence
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -40,6 +42,7 @@ __all__ = [
     "run",
     "run_chains",
     "stack",
+    "seed_torch",
 ]
 
 
@@ -260,10 +263,14 @@ def _rows_equal(a: list[dict], b: list[dict]) -> bool:
     return True
 
 
-def _progress_enabled(progress: bool | None) -> bool:
+def _progress_disable(progress: bool | None) -> bool | None:
+    """tqdm's ``disable``: shown in Jupyter and on a terminal, hidden when output is
+    not interactive, when ``progress=False`` or when ``COLLAPSE_PROGRESS=0``."""
     if progress is not None:
-        return bool(progress)
-    return os.environ.get("COLLAPSE_PROGRESS", "1") != "0"
+        return not progress
+    if os.environ.get("COLLAPSE_PROGRESS", "1") == "0":
+        return True
+    return False if "ipykernel" in sys.modules else None  # None: hide unless a terminal
 
 
 def _real_sampler(real, initial_model, family) -> Callable[[int, np.random.Generator], Any]:
@@ -322,8 +329,10 @@ def run(
         never stopped.
     cache: a :class:`collapse_utils.cache.Cache`; each generation's model, the
         synthetic batch and the metrics row are stored there and reused.
-    progress: show a tqdm progress bar (default: yes, unless the environment
-        variable ``COLLAPSE_PROGRESS=0``, which the book build sets).
+    progress: show a tqdm progress bar (default: in Jupyter and on a terminal,
+        not when the output is redirected or ``COLLAPSE_PROGRESS=0``, which the
+        book build sets).
+    desc: the progress bar's label (default: the policy's name).
     """
     generations = _check_size("generations", generations, 0)
     if isinstance(policy, str):
@@ -362,7 +371,7 @@ def run(
     bar = tqdm(
         range(generations + 1),
         desc=desc or getattr(policy, "name", "loop"),
-        disable=not _progress_enabled(progress),
+        disable=_progress_disable(progress),
         leave=False,
     )
     for t in bar:
@@ -410,6 +419,17 @@ def run(
     return History(rows, final_model=model)
 
 
+def seed_torch(rng: np.random.Generator) -> int:
+    """Seed torch from the generation's numpy stream; model families that use torch
+    call this at the top of ``fit`` and ``sample`` so the loop stays reproducible
+    bit for bit on the CPU. Returns the seed used. (Chapter 01.)"""
+    import torch
+
+    seed = int(rng.integers(2**63 - 1))
+    torch.manual_seed(seed)
+    return seed
+
+
 def run_chains(chains: int, *, seed: int = 0, progress: bool | None = None, **kwargs) -> list[History]:
     """Run ``chains`` independent copies of :func:`run` (independent random streams).
 
@@ -422,7 +442,7 @@ def run_chains(chains: int, *, seed: int = 0, progress: bool | None = None, **kw
     seeds = _seed_sequence(seed).spawn(chains)
     return [
         run(seed=s, progress=False, **kwargs)
-        for s in tqdm(seeds, desc="chains", disable=not _progress_enabled(progress), leave=False)
+        for s in tqdm(seeds, desc="chains", disable=_progress_disable(progress), leave=False)
     ]
 
 

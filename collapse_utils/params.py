@@ -12,8 +12,9 @@ message. (Chapter: "How to run this book".)
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 
 class ParameterError(ValueError):

@@ -243,3 +243,30 @@ def test_real_data_in_the_loop_stops_the_collapse():
     assert median_final(loop.Replace()) < 0.3
     assert median_final(loop.Accumulate()) > 0.8
     assert median_final(loop.Mix(0.2, fresh=True)) > 0.75
+
+
+def test_a_torch_family_is_reproducible_through_seed_torch():
+    import torch
+
+    class TorchGaussian:
+        def fit(self, data, rng):
+            loop.seed_torch(rng)
+            noise = torch.randn(1)  # stands in for random initialisation
+            return (data.mean() + 0 * noise, data.var(unbiased=False))
+
+        def sample(self, model, n, rng):
+            loop.seed_torch(rng)
+            mean, var = model
+            return mean + var.sqrt() * torch.randn(n)
+
+    def real(k, rng):
+        loop.seed_torch(rng)
+        return torch.randn(k)
+
+    kwargs = dict(real=real, n=30, generations=5, policy=loop.Accumulate(),
+                  metrics={"var": lambda s: float(s.model[1])})
+    a = loop.run(TorchGaussian(), seed=4, **kwargs)
+    b = loop.run(TorchGaussian(), seed=4, **kwargs)
+    c = loop.run(TorchGaussian(), seed=5, **kwargs)
+    assert a == b and a != c
+    assert list(a["n_train"]) == [30 * (t + 1) for t in range(6)]  # torch.cat of batches
