@@ -321,6 +321,13 @@ def build(
     }
     (build_dir / "build-report.json").write_text(json.dumps(report, indent=1))
     if html:
+        missing = [nb.stem for nb in toc_notebooks(root)
+                   if not (stage_dir / "notebooks" / nb.name).exists()]
+        if missing:
+            raise BuildError(
+                f"cannot build the HTML: never executed: {', '.join(missing)} "
+                f"(run once without --only, or add them to --only)"
+            )
         start = time.perf_counter()
         out = build_html(stage_dir, output)
         print(f"HTML built in {time.perf_counter() - start:.0f}s: {out / 'index.html'}")
