@@ -1,23 +1,106 @@
 """Gaussian model family: fit by maximum likelihood (or the unbiased estimator), sample.
 
-The naive per-sample family used by the generic retraining loop
-(:mod:`collapse_utils.loop`). Chapter 01 runs it under every data policy;
-chapter 02 ("Variance decay") studies it in depth.
+:class:`GaussianFamily` is the naive per-sample family used by the generic
+retraining loop (:mod:`collapse_utils.loop`). Chapter 01 runs it under every data
+policy; chapter 02 ("Variance decay") studies it in depth with the rest of this
+module:
+
+- exact laws: :func:`expected_variance`, :func:`variance_of_variance`,
+  :func:`mean_variance`, :func:`log_variance_drift`, :func:`log_variance_step_sd`,
+  :func:`typical_variance`, :func:`generations_to_halve`, :func:`log_det_drift`;
+- simulators: :func:`simulate` (one dimension) and :func:`simulate_mvn`
+  (d dimensions), each with an ``"exact"`` fast path built on the sufficient
+  statistics and a ``"naive"`` reference that draws the n samples and refits.
+
+Convention (the loop's ``initial_model``): generation 0 *is* the true
+distribution p_0 = N(mu_0, sigma_0^2), and generation t >= 1 is fitted to n
+samples of generation t - 1.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import special
+
+__all__ = [
+    "ESTIMATORS",
+    "METHODS",
+    "GaussianModel",
+    "GaussianFamily",
+    "expected_variance",
+    "variance_of_variance",
+    "mean_variance",
+    "log_variance_drift",
+    "log_variance_step_sd",
+    "typical_variance",
+    "generations_to_halve",
+    "log_det_drift",
+    "simulate",
+    "simulate_mvn",
+]
 
 ESTIMATORS = ("mle", "unbiased")
+METHODS = ("exact", "naive")
+QUANTITIES = ("mean", "typical")
+
+
+# --- argument checks (all raise ValueError before any computation) ------------------
 
 
 def _check_estimator(estimator: str) -> str:
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
     return estimator
+
+
+def _check_method(method: str) -> str:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    return method
+
+
+def _check_int(name: str, value, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
+    return int(value)
+
+
+def _check_positive(name: str, value) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
+    return float(value)
+
+
+def _check_real(name: str, value) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not math.isfinite(value)
+    ):
+        raise ValueError(f"{name} must be a finite number; got {value!r}")
+    return float(value)
+
+
+def _check_generations_array(t) -> np.ndarray:
+    arr = np.asarray(t)
+    if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer) or np.any(arr < 0):
+        raise ValueError(f"t must be an integer >= 0 or an array of them; got {t!r}")
+    return arr.astype(np.int64)
+
+
+def _denominator(n: int, estimator: str) -> int:
+    return n if estimator == "mle" else n - 1
+
+
+# --- the family used by the generic loop (chapter 01, chapter 02) --------------------
 
 
 @dataclass(frozen=True)
@@ -50,3 +133,290 @@ class GaussianFamily:
 
     def __repr__(self) -> str:
         return f"GaussianFamily(estimator={self.estimator!r})"
+
+
+# --- exact laws (chapter 02) --------------------------------------------------------
+
+
+def expected_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle") -> np.ndarray:
+    """E[sigma_t^2] after t generations of n samples each (chapter 02).
+
+    ``sigma0_sq * ((n - 1) / n) ** t`` for the MLE, ``sigma0_sq`` for the unbiased
+    estimator. ``t`` is an integer or an array of integers; generation 0 is the
+    truth. Returns an array shaped like ``t``.
+    """
+    n = _check_int("n", n, 2)
+    t = _check_generations_array(t)
+    sigma0_sq = _check_positive("sigma0_sq", sigma0_sq)
+    estimator = _check_estimator(estimator)
+    ratio = (n - 1) / _denominator(n, estimator)
+    return sigma0_sq * ratio ** t.astype(float)
+
+
+def variance_of_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle") -> np.ndarray:
+    """Var[sigma_t^2], exact (chapter 02).
+
+    One refit multiplies sigma^2 by chi2_(n-1)/k with k = n (MLE) or n - 1, whose
+    first two moments are (n-1)/k and (n-1)(n+1)/k^2, so
+    ``Var = sigma0_sq^2 * (((n-1)(n+1)/k^2) ** t - ((n-1)/k) ** (2t))``.
+    Its ratio to the squared mean, ((n+1)/(n-1))^t - 1, says how many chains a
+    Monte-Carlo estimate of the mean needs.
+    """
+    n = _check_int("n", n, 2)
+    t = _check_generations_array(t).astype(float)
+    sigma0_sq = _check_positive("sigma0_sq", sigma0_sq)
+    k = _denominator(n, _check_estimator(estimator))
+    m1 = (n - 1) / k
+    m2 = (n - 1) * (n + 1) / k**2
+    return sigma0_sq**2 * (m2**t - m1 ** (2 * t))
+
+
+def mean_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle") -> np.ndarray:
+    """Var[mu_t], the spread of the fitted mean's random walk (chapter 02).
+
+    mu_(s+1) = mu_s + sigma_s Z_s / sqrt(n), so Var[mu_t] = sum_(s<t) E[sigma_s^2] / n:
+    ``sigma0_sq * (1 - ((n-1)/n) ** t)`` for the MLE (it tends to sigma0_sq) and
+    ``sigma0_sq * t / n`` for the unbiased estimator (it grows without bound).
+    """
+    n = _check_int("n", n, 2)
+    t = _check_generations_array(t).astype(float)
+    sigma0_sq = _check_positive("sigma0_sq", sigma0_sq)
+    if _check_estimator(estimator) == "unbiased":
+        return sigma0_sq * t / n
+    return sigma0_sq * (1.0 - ((n - 1) / n) ** t)
+
+
+def log_variance_drift(n: int, estimator: str = "mle") -> float:
+    """E[log(sigma_(t+1)^2 / sigma_t^2)], the drift of log sigma_t^2 per generation (chapter 02).
+
+    E[log(chi2_(n-1) / k)] = psi((n-1)/2) + log(2/k), with k = n for the MLE and
+    k = n - 1 for the unbiased estimator; negative in both cases (Jensen), so
+    sigma_t^2 -> 0 almost surely.
+    """
+    n = _check_int("n", n, 2)
+    k = _denominator(n, _check_estimator(estimator))
+    return float(special.digamma((n - 1) / 2) + math.log(2 / k))
+
+
+def log_variance_step_sd(n: int) -> float:
+    """Standard deviation of one step of log sigma_t^2: sqrt(psi'((n-1)/2)) (chapter 02).
+
+    The same for both estimators (they differ by a constant factor).
+    """
+    n = _check_int("n", n, 2)
+    return float(math.sqrt(special.polygamma(1, (n - 1) / 2)))
+
+
+def typical_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle") -> np.ndarray:
+    """The geometric mean exp(E[log sigma_t^2]) = sigma0_sq * exp(t * drift) (chapter 02).
+
+    A typical path follows it: log sigma_t^2 is a sum of t independent steps, so
+    for large t the median of sigma_t^2 is close to it, far below the mean.
+    """
+    t = _check_generations_array(t).astype(float)
+    sigma0_sq = _check_positive("sigma0_sq", sigma0_sq)
+    return sigma0_sq * np.exp(t * log_variance_drift(n, estimator))
+
+
+def generations_to_halve(
+    n: int, estimator: str = "mle", quantity: str = "mean", fraction: float = 0.5
+) -> float:
+    """Generations until the variance falls below ``fraction`` of sigma_0^2 (chapter 02).
+
+    ``quantity="mean"``: the smallest integer t with E[sigma_t^2] < fraction *
+    sigma_0^2, i.e. t > log(fraction) / log((n-1)/n) for the MLE (about n log 2
+    for large n); ``math.inf`` for the unbiased estimator, whose mean never moves.
+    ``quantity="typical"``: the smallest t with exp(t * drift) < fraction (the
+    geometric-mean path; about n log(2) / 2 for the MLE and n log 2 for the
+    unbiased estimator).
+    """
+    n = _check_int("n", n, 2)
+    estimator = _check_estimator(estimator)
+    if quantity not in QUANTITIES:
+        raise ValueError(f"quantity must be one of {', '.join(QUANTITIES)}; got {quantity!r}")
+    fraction = _check_positive("fraction", fraction)
+    if fraction >= 1:
+        raise ValueError(f"fraction must be a number in (0, 1); got {fraction!r}")
+    if quantity == "mean":
+        rate = math.log((n - 1) / _denominator(n, estimator))
+    else:
+        rate = log_variance_drift(n, estimator)
+    if rate == 0:
+        return math.inf
+    return float(math.floor(math.log(fraction) / rate) + 1)
+
+
+def log_det_drift(n: int, d: int, estimator: str = "mle") -> float:
+    """E[log det Sigma_(t+1) - log det Sigma_t] for a d-dimensional Gaussian refit (chapter 02).
+
+    The scatter matrix of n points is Sigma_t^(1/2) W Sigma_t^(1/2) with W Wishart
+    with n - 1 degrees of freedom, and det W is a product of independent
+    chi2_(n-i), i = 1..d (Bartlett). Hence the drift is
+    sum_i [psi((n-i)/2) + log(2/k)], k = n (MLE) or n - 1. Needs n > d.
+    """
+    n = _check_int("n", n, 2)
+    d = _check_int("d", d, 1)
+    if n <= d:
+        raise ValueError(f"n must be > d for a non-singular covariance; got n={n}, d={d}")
+    k = _denominator(n, _check_estimator(estimator))
+    i = np.arange(1, d + 1)
+    return float(np.sum(special.digamma((n - i) / 2)) + d * math.log(2 / k))
+
+
+# --- simulators (chapter 02) ----------------------------------------------------------
+
+
+def simulate(
+    n: int,
+    generations: int,
+    chains: int,
+    sigma0_sq: float = 1.0,
+    mu0: float = 0.0,
+    estimator: str = "mle",
+    method: str = "exact",
+    seed=None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Simulate ``chains`` independent chains of 1-D Gaussian refits (chapter 02).
+
+    Returns ``(means, variances)``, each of shape ``(chains, generations + 1)``;
+    column 0 is the truth (mu0, sigma0_sq) and column t the model of generation t.
+
+    ``method="exact"`` uses the sufficient statistics: given generation t, the
+    next fit is sigma_(t+1)^2 = sigma_t^2 chi2_(n-1) / k (k = n for the MLE, n - 1
+    for the unbiased estimator) and, independently (Cochran's theorem),
+    mu_(t+1) = mu_t + sigma_t Z / sqrt(n): one chi-square and one normal draw per
+    chain-generation, vectorised over chains. ``method="naive"`` draws the n
+    samples and refits (vectorised over chains): the reference, n times slower.
+    ``seed`` is anything :func:`numpy.random.default_rng` accepts.
+    """
+    n = _check_int("n", n, 2)
+    generations = _check_int("generations", generations, 0)
+    chains = _check_int("chains", chains, 1)
+    sigma0_sq = _check_positive("sigma0_sq", sigma0_sq)
+    mu0 = _check_real("mu0", mu0)
+    estimator = _check_estimator(estimator)
+    method = _check_method(method)
+    rng = np.random.default_rng(seed)
+    k = _denominator(n, estimator)
+
+    means = np.empty((chains, generations + 1))
+    variances = np.empty((chains, generations + 1))
+    means[:, 0] = mu0
+    variances[:, 0] = sigma0_sq
+    if generations == 0:
+        return means, variances
+    if method == "exact":
+        # chi2_(n-1) = 2 Gamma((n-1)/2); one gamma and one normal draw per chain-generation.
+        ratios = rng.standard_gamma((n - 1) / 2, size=(chains, generations))
+        ratios *= 2.0 / k
+        np.cumprod(ratios, axis=1, out=variances[:, 1:])
+        variances[:, 1:] *= sigma0_sq
+        steps = rng.standard_normal(size=(chains, generations))
+        steps *= np.sqrt(variances[:, :-1] / n)
+        np.cumsum(steps, axis=1, out=means[:, 1:])
+        means[:, 1:] += mu0
+        return means, variances
+    ddof = 0 if estimator == "mle" else 1
+    block = max(1, (1 << 18) // n)  # chains per block: keeps the sample array small
+    for start in range(0, chains, block):
+        rows = slice(start, min(chains, start + block))
+        m, v = means[rows, 0].copy(), variances[rows, 0].copy()
+        for t in range(1, generations + 1):
+            x = rng.standard_normal(size=(len(m), n))
+            x *= np.sqrt(v)[:, None]
+            x += m[:, None]
+            m = x.mean(axis=1)
+            x -= m[:, None]
+            v = np.einsum("ij,ij->i", x, x) / (n - ddof)
+            means[rows, t] = m
+            variances[rows, t] = v
+    return means, variances
+
+
+def _bartlett(rng: np.random.Generator, n: int, d: int, size: int) -> np.ndarray:
+    """Lower-triangular A with A A^T ~ Wishart(n - 1, I_d) (Bartlett decomposition)."""
+    a = np.zeros((size, d, d))
+    rows, cols = np.tril_indices(d, -1)
+    a[:, rows, cols] = rng.standard_normal(size=(size, len(rows)))
+    diag = np.arange(d)
+    a[:, diag, diag] = np.sqrt(2.0 * rng.standard_gamma((n - 1 - diag) / 2, size=(size, d)))
+    return a
+
+
+def simulate_mvn(
+    n: int,
+    d: int,
+    generations: int,
+    chains: int,
+    cov0=None,
+    estimator: str = "mle",
+    method: str = "exact",
+    seed=None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Simulate d-dimensional Gaussian refits; return covariance eigenvalues and log-determinants
+    (chapter 02).
+
+    Returns ``(eigenvalues, logdet)``: ``eigenvalues`` of shape
+    ``(chains, generations + 1, d)`` (ascending) and ``logdet`` of shape
+    ``(chains, generations + 1)``, the log-determinant of the fitted covariance.
+    Generation 0 is the truth N(0, cov0) (``cov0`` defaults to the identity).
+    Needs n > d.
+
+    ``method="exact"`` keeps a triangular factor L_t with Sigma_t = L_t L_t^T and
+    multiplies it by a Bartlett factor of a Wishart(n - 1, I) matrix divided by
+    sqrt(k), k = n (MLE) or n - 1: O(d^2) random numbers per chain-generation
+    instead of n d. Its log-determinant is exact to rounding; eigenvalues whose
+    ratio to the largest falls below about 1e-12 lose relative accuracy.
+    ``method="naive"`` draws n points, takes their covariance and refits
+    (a reference for small runs).
+    """
+    n = _check_int("n", n, 2)
+    d = _check_int("d", d, 1)
+    if n <= d:
+        raise ValueError(f"n must be > d for a non-singular covariance; got n={n}, d={d}")
+    generations = _check_int("generations", generations, 0)
+    chains = _check_int("chains", chains, 1)
+    estimator = _check_estimator(estimator)
+    method = _check_method(method)
+    if cov0 is None:
+        cov0 = np.eye(d)
+    cov0 = np.asarray(cov0, dtype=float)
+    if cov0.shape != (d, d) or not np.allclose(cov0, cov0.T):
+        raise ValueError(f"cov0 must be a symmetric {d} x {d} matrix; got shape {cov0.shape}")
+    try:
+        l0 = np.linalg.cholesky(cov0)
+    except np.linalg.LinAlgError:
+        raise ValueError("cov0 must be positive definite") from None
+    rng = np.random.default_rng(seed)
+    k = _denominator(n, estimator)
+
+    eigenvalues = np.empty((chains, generations + 1, d))
+    logdet = np.empty((chains, generations + 1))
+    eigenvalues[:, 0] = np.linalg.eigvalsh(cov0)
+    logdet[:, 0] = 2 * np.sum(np.log(np.diag(l0)))
+    factor = np.broadcast_to(l0, (chains, d, d)).copy()
+    if method == "exact":
+        log_scale = np.zeros(chains)  # Sigma_t = exp(2 log_scale) factor factor^T
+        for t in range(1, generations + 1):
+            bartlett = _bartlett(rng, n, d, chains)
+            log_det_step = np.sum(np.log(np.diagonal(bartlett, axis1=1, axis2=2)), axis=1)
+            logdet[:, t] = logdet[:, t - 1] + 2 * log_det_step - d * math.log(k)
+            factor = factor @ bartlett
+            # renormalise so that the factor's diagonal has geometric mean 1 (no underflow)
+            norm = np.mean(np.log(np.abs(np.diagonal(factor, axis1=1, axis2=2))), axis=1)
+            factor /= np.exp(norm)[:, None, None]
+            log_scale += norm - 0.5 * math.log(k)
+            inner = factor @ np.swapaxes(factor, 1, 2)
+            eigenvalues[:, t] = np.linalg.eigvalsh(inner) * np.exp(2 * log_scale)[:, None]
+        return eigenvalues, logdet
+    ddof = 0 if estimator == "mle" else 1
+    mean = np.zeros((chains, d))
+    for t in range(1, generations + 1):
+        x = mean[:, None, :] + rng.standard_normal(size=(chains, n, d)) @ np.swapaxes(factor, 1, 2)
+        mean = x.mean(axis=1)
+        centred = x - mean[:, None, :]
+        cov = np.swapaxes(centred, 1, 2) @ centred / (n - ddof)
+        factor = np.linalg.cholesky(cov)
+        logdet[:, t] = 2 * np.sum(np.log(np.diagonal(factor, axis1=1, axis2=2)), axis=1)
+        eigenvalues[:, t] = np.linalg.eigvalsh(cov)
+    return eigenvalues, logdet
