@@ -142,13 +142,15 @@ def stage(root: Path, stage_dir: Path) -> None:
     Executed notebooks already in the stage are kept, so ``--only`` re-executes
     some notebooks and the HTML build reuses the others."""
     (stage_dir / "notebooks").mkdir(parents=True, exist_ok=True)
-    for stale in (stage_dir / "book", stage_dir / "_static"):
+    for stale in (stage_dir / "book", stage_dir / "_static", stage_dir / "_mathjax"):
         if stale.exists():
             shutil.rmtree(stale)
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy2(root / name, stage_dir / name)
     shutil.copytree(root / "book", stage_dir / "book")
-    copy_mathjax(stage_dir / "_static" / "mathjax")
+    # Not under a root "_static": Jupyter Book would add every .js file there to
+    # every page. "_mathjax" is a static path of its own (see _config.yml).
+    copy_mathjax(stage_dir / "_mathjax" / "mathjax")
 
 
 def mathjax_source() -> Path:

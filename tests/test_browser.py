@@ -101,7 +101,9 @@ def test_page_renders(browser, server, page):
     if page in WITH_MATH:
         # MathJax comes from the book's own _static folder and typesets the math
         sources = browser.execute_script("return Array.from(document.scripts).map(s => s.src)")
-        assert any(src.startswith(server) and "/_static/mathjax/tex-chtml.js" in src for src in sources)
+        mathjax = [src for src in sources if "/_static/mathjax/" in src]
+        assert len(mathjax) == 1 and mathjax[0].startswith(server), mathjax
+        assert "/_static/mathjax/tex-chtml.js" in mathjax[0]
         _wait(browser, "return window.MathJax && MathJax.startup && MathJax.startup.promise && "
                        "document.querySelectorAll('mjx-container').length > 0")
         errors = browser.execute_script("return document.querySelectorAll('mjx-merror').length")
