@@ -1,0 +1,322 @@
+"""Gaussian mixture models under iterative retraining (chapter 04, "Gaussian mixtures").
+
+:class:`GMMFamily` is a model family for :func:`collapse_utils.loop.run`: each
+generation refits a full-covariance ``sklearn.mixture.GaussianMixture`` (by
+default with Shumailov et al.'s settings, tol 1e-5 and max_iter 2000) and
+samples from the fitted mixture. Fitted models are plain :class:`GMMModel`
+records (weights, means, covariances), so they pickle small and compare exactly.
+
+The rest of the module measures what the loop does to a mixture:
+
+- :func:`l2_distance` (and :func:`l2_inner`): the closed-form L2 distance between
+  two mixture densities, a sum of Gaussian product integrals;
+- :func:`component_std`: one standard deviation per component;
+- :func:`modes_recovered` / :func:`count_modes`: which modes of a reference
+  mixture a fitted model still has (a mode is recovered when the mean of some
+  fitted component lies within ``radius`` of it);
+- :func:`ring_mixture`: well-separated modes on a circle, the minority-mode
+  experiment's truth.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+__all__ = [
+    "STD_KINDS",
+    "GMMModel",
+    "GMMFamily",
+    "sample_gmm",
+    "l2_inner",
+    "l2_distance",
+    "component_std",
+    "modes_recovered",
+    "count_modes",
+    "ring_mixture",
+]
+
+STD_KINDS = ("geometric", "rms", "max")
+
+
+# --- argument checks (ValueError before any computation) ---------------------------------
+
+
+def _check_int(name: str, value, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
+    return int(value)
+
+
+def _check_positive(name: str, value) -> float:
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float, np.integer, np.floating))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
+    return float(value)
+
+
+def _check_model(name: str, model) -> GMMModel:
+    if not isinstance(model, GMMModel):
+        raise ValueError(f"{name} must be a GMMModel; got {type(model).__name__}")
+    return model
+
+
+# --- the model and the family ------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class GMMModel:
+    """A Gaussian mixture: ``weights`` (K,), ``means`` (K, d), ``covariances`` (K, d, d).
+
+    Chapter 04. The weights must be non-negative and sum to 1; each covariance
+    must be symmetric positive definite. The arrays are stored as read-only copies.
+    """
+
+    weights: np.ndarray
+    means: np.ndarray
+    covariances: np.ndarray
+
+    def __post_init__(self):
+        w = np.array(self.weights, dtype=float).reshape(-1)
+        m = np.array(self.means, dtype=float)
+        c = np.array(self.covariances, dtype=float)
+        k = len(w)
+        if k == 0 or not np.all(np.isfinite(w)) or np.any(w < 0) or abs(w.sum() - 1) > 1e-8:
+            raise ValueError(f"weights must be a non-empty vector of numbers >= 0 summing to 1; got {w}")
+        if m.ndim != 2 or m.shape[0] != k or not np.all(np.isfinite(m)):
+            raise ValueError(f"means must be a finite array of shape (K, d) with K = {k}; got shape {m.shape}")
+        d = m.shape[1]
+        if c.shape != (k, d, d) or not np.all(np.isfinite(c)):
+            raise ValueError(f"covariances must be a finite array of shape ({k}, {d}, {d}); got shape {c.shape}")
+        if not np.allclose(c, np.swapaxes(c, 1, 2), rtol=1e-8, atol=1e-12):
+            raise ValueError("covariances must be symmetric")
+        if np.any(np.linalg.eigvalsh(c)[:, 0] <= 0):
+            raise ValueError("covariances must be positive definite")
+        w = w / w.sum()
+        for name, arr in (("weights", w), ("means", m), ("covariances", c)):
+            arr.setflags(write=False)
+            object.__setattr__(self, name, arr)
+
+    @property
+    def n_components(self) -> int:
+        return len(self.weights)
+
+    @property
+    def dim(self) -> int:
+        return self.means.shape[1]
+
+    def pdf(self, x) -> np.ndarray:
+        """The mixture density at the points ``x`` (shape (..., d)); shape ``x.shape[:-1]``."""
+        x = np.asarray(x, dtype=float)
+        if x.ndim == 0 or x.shape[-1] != self.dim:
+            raise ValueError(f"x must have last dimension d = {self.dim}; got shape {x.shape}")
+        density = sum(
+            w * stats.multivariate_normal(m, c).pdf(x)
+            for w, m, c in zip(self.weights, self.means, self.covariances)
+        )
+        return np.reshape(density, x.shape[:-1])
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, GMMModel):
+            return NotImplemented
+        return all(
+            np.array_equal(a, b)
+            for a, b in zip(
+                (self.weights, self.means, self.covariances),
+                (other.weights, other.means, other.covariances),
+            )
+        )
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"GMMModel(K={self.n_components}, d={self.dim}, weights={np.round(self.weights, 4)})"
+
+
+def sample_gmm(model: GMMModel, n: int, rng: np.random.Generator, return_labels: bool = False):
+    """``n`` draws from ``model`` with the generator ``rng`` (chapter 04).
+
+    Component counts are one multinomial draw; the points are shuffled so that
+    their order carries no information. With ``return_labels`` also returns the
+    component of each point.
+    """
+    model = _check_model("model", model)
+    n = _check_int("n", n, 0)
+    counts = rng.multinomial(n, model.weights)
+    labels = np.repeat(np.arange(model.n_components), counts)
+    x = np.empty((n, model.dim))
+    start = 0
+    for k, count in enumerate(counts):
+        if count:
+            x[start:start + count] = rng.multivariate_normal(
+                model.means[k], model.covariances[k], size=count, method="cholesky"
+            )
+            start += count
+    order = rng.permutation(n)
+    return (x[order], labels[order]) if return_labels else x[order]
+
+
+class GMMFamily:
+    """Full-covariance Gaussian mixture refitted by EM each generation (chapter 04).
+
+    A thin wrapper of ``sklearn.mixture.GaussianMixture`` (k-means
+    initialisation) whose ``random_state`` is drawn from the generation's numpy
+    stream, so the retraining loop stays reproducible bit for bit. The defaults
+    ``tol=1e-5`` and ``max_iter=2000`` are Shumailov et al.'s. ``sample`` draws
+    from the fitted weights, means and covariances with the loop's generator
+    (sklearn's own ``sample`` would use the estimator's random state instead).
+    """
+
+    def __init__(
+        self,
+        n_components: int = 2,
+        *,
+        tol: float = 1e-5,
+        max_iter: int = 2000,
+        n_init: int = 1,
+        reg_covar: float = 1e-6,
+    ):
+        self.n_components = _check_int("n_components", n_components, 1)
+        self.tol = _check_positive("tol", tol)
+        self.max_iter = _check_int("max_iter", max_iter, 1)
+        self.n_init = _check_int("n_init", n_init, 1)
+        self.reg_covar = _check_positive("reg_covar", reg_covar)
+
+    def fit(self, data, rng: np.random.Generator) -> GMMModel:
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.mixture import GaussianMixture
+        from threadpoolctl import threadpool_limits
+
+        x = np.asarray(data, dtype=float)
+        if x.ndim != 2 or len(x) < self.n_components or not np.all(np.isfinite(x)):
+            raise ValueError(
+                f"data must be a finite array of shape (n, d) with n >= n_components = "
+                f"{self.n_components}; got shape {x.shape}"
+            )
+        estimator = GaussianMixture(
+            n_components=self.n_components,
+            covariance_type="full",
+            tol=self.tol,
+            max_iter=self.max_iter,
+            n_init=self.n_init,
+            reg_covar=self.reg_covar,
+            random_state=int(rng.integers(2**32 - 1)),
+        )
+        # one thread: on these small problems, thread start-up (the k-means
+        # initialisation uses OpenMP) costs more than the work, up to 10x on a busy machine
+        with warnings.catch_warnings(), threadpool_limits(limits=1):
+            # collapsed data (duplicated points, fewer distinct points than
+            # components) is part of what this chapter studies
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            estimator.fit(x)
+        return GMMModel(estimator.weights_, estimator.means_, estimator.covariances_)
+
+    def sample(self, model: GMMModel, n: int, rng: np.random.Generator) -> np.ndarray:
+        return sample_gmm(model, n, rng)
+
+    def __repr__(self) -> str:
+        return (
+            f"GMMFamily(n_components={self.n_components}, tol={self.tol}, max_iter={self.max_iter}, "
+            f"n_init={self.n_init}, reg_covar={self.reg_covar})"
+        )
+
+
+# --- distances and summaries -------------------------------------------------------------
+
+
+def l2_inner(f: GMMModel, g: GMMModel) -> float:
+    """The L2 inner product of two mixture densities, in closed form (chapter 04).
+
+    The product of two Gaussian densities integrates to a Gaussian density at
+    one mean: integral N(x; a, A) N(x; b, B) dx = N(a; b, A + B). Hence
+    ``<f, g> = sum_ij f.w_i g.w_j N(f.mu_i; g.mu_j, f.S_i + g.S_j)``.
+    """
+    f, g = _check_model("f", f), _check_model("g", g)
+    if f.dim != g.dim:
+        raise ValueError(f"f and g must have the same dimension; got {f.dim} and {g.dim}")
+    total = 0.0
+    for wi, mi, ci in zip(f.weights, f.means, f.covariances):
+        for wj, mj, cj in zip(g.weights, g.means, g.covariances):
+            total += wi * wj * stats.multivariate_normal(mj, ci + cj).pdf(mi)
+    return float(total)
+
+
+def l2_distance(f: GMMModel, g: GMMModel) -> float:
+    """The L2 distance between two mixture densities, ``sqrt(int (f - g)^2)`` (chapter 04).
+
+    Closed form ``sqrt(<f, f> - 2 <f, g> + <g, g>)`` from :func:`l2_inner`
+    (rounding below zero is clipped).
+    """
+    squared = l2_inner(f, f) - 2.0 * l2_inner(f, g) + l2_inner(g, g)
+    return float(math.sqrt(max(squared, 0.0)))
+
+
+def component_std(model: GMMModel, kind: str = "geometric") -> np.ndarray:
+    """One standard deviation per component, shape (K,) (chapter 04).
+
+    ``kind="geometric"``: ``det(S)^(1/(2d))``, the geometric mean of the standard
+    deviations along the principal axes; ``"rms"``: ``sqrt(trace(S)/d)``;
+    ``"max"``: the square root of the largest eigenvalue. In one dimension all
+    three are the component's standard deviation.
+    """
+    model = _check_model("model", model)
+    if kind not in STD_KINDS:
+        raise ValueError(f"kind must be one of {', '.join(STD_KINDS)}; got {kind!r}")
+    eig = np.linalg.eigvalsh(model.covariances)
+    if kind == "geometric":
+        return np.exp(np.log(eig).mean(axis=1) / 2)
+    if kind == "rms":
+        return np.sqrt(eig.mean(axis=1))
+    return np.sqrt(eig[:, -1])
+
+
+def _check_centers(centers, dim: int) -> np.ndarray:
+    c = np.asarray(centers, dtype=float)
+    if c.ndim != 2 or c.shape[1] != dim or len(c) == 0 or not np.all(np.isfinite(c)):
+        raise ValueError(f"centers must be a finite array of shape (M, {dim}); got shape {c.shape}")
+    return c
+
+
+def modes_recovered(model: GMMModel, centers, radius: float, min_weight: float = 0.0) -> np.ndarray:
+    """Which reference modes the fitted ``model`` still has: a boolean per center (chapter 04).
+
+    Mode j counts as recovered when some component of ``model`` with weight
+    greater than ``min_weight`` has its mean within ``radius`` of ``centers[j]``.
+    Take ``radius`` below half the smallest distance between centers, so that
+    one component never recovers two modes and a broad component sitting
+    between two modes recovers neither.
+    """
+    model = _check_model("model", model)
+    c = _check_centers(centers, model.dim)
+    radius = _check_positive("radius", radius)
+    if isinstance(min_weight, bool) or not isinstance(min_weight, (int, float)) or not 0 <= min_weight < 1:
+        raise ValueError(f"min_weight must be a number in [0, 1); got {min_weight!r}")
+    means = model.means[model.weights > min_weight]
+    dist = np.linalg.norm(c[:, None, :] - means[None, :, :], axis=-1)
+    return np.any(dist < radius, axis=1)
+
+
+def count_modes(model: GMMModel, centers, radius: float, min_weight: float = 0.0) -> int:
+    """How many reference modes ``model`` recovers (see :func:`modes_recovered`; chapter 04)."""
+    return int(modes_recovered(model, centers, radius, min_weight).sum())
+
+
+def ring_mixture(weights, radius: float = 6.0, std: float = 0.5) -> GMMModel:
+    """A 2-D mixture of isotropic Gaussians (standard deviation ``std``) with means
+    equally spaced on a circle of ``radius``, the first at angle 0 (chapter 04)."""
+    w = np.asarray(weights, dtype=float).reshape(-1)
+    if len(w) < 1 or not np.all(np.isfinite(w)) or np.any(w <= 0) or abs(w.sum() - 1) > 1e-8:
+        raise ValueError(f"weights must be positive numbers summing to 1; got {weights!r}")
+    radius = _check_positive("radius", radius)
+    std = _check_positive("std", std)
+    angles = 2 * np.pi * np.arange(len(w)) / len(w)
+    means = radius * np.column_stack([np.cos(angles), np.sin(angles)])
+    return GMMModel(w, means, np.repeat(std**2 * np.eye(2)[None], len(w), axis=0))

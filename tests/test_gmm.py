@@ -1,0 +1,229 @@
+"""Tests of collapse_utils.gmm (chapter 04, "Gaussian mixtures").
+
+Statistical tests use fixed seeds. Conventions:
+- Monte-Carlo means: within Z = 4 standard errors of the exact value (a false
+  alarm has probability about 6e-5 per comparison);
+- direction of collapse: a sign test over chains, stated where it is used.
+"""
+
+from __future__ import annotations
+
+import math
+import pickle
+
+import numpy as np
+import pytest
+from scipy import integrate, stats
+
+from collapse_utils import gmm, loop
+from collapse_utils.cache import Cache
+
+Z = 4.0  # standard errors allowed for Monte-Carlo means
+
+
+def two_d_mixture() -> gmm.GMMModel:
+    return gmm.GMMModel(
+        weights=[0.3, 0.7],
+        means=[[0.0, 0.5], [1.5, -1.0]],
+        covariances=[[[1.0, 0.3], [0.3, 0.5]], [[0.4, -0.1], [-0.1, 0.8]]],
+    )
+
+
+def other_2d_mixture() -> gmm.GMMModel:
+    return gmm.GMMModel(
+        weights=[0.5, 0.2, 0.3],
+        means=[[-1.0, 0.0], [0.5, 1.0], [2.0, -0.5]],
+        covariances=[np.eye(2) * 0.6, [[0.9, 0.2], [0.2, 0.3]], [[0.5, 0.0], [0.0, 1.2]]],
+    )
+
+
+def grid_integral(values: np.ndarray, axis_points: np.ndarray) -> float:
+    """Simpson's rule over a square grid (smooth, fast-decaying integrands)."""
+    inner = integrate.simpson(values, x=axis_points, axis=1)
+    return float(integrate.simpson(inner, x=axis_points))
+
+
+# --- the closed-form L2 distance ---------------------------------------------------------
+
+
+def test_l2_inner_matches_quadrature_in_one_dimension():
+    f = gmm.GMMModel([0.4, 0.6], [[-1.0], [2.0]], [[[0.5]], [[1.5]]])
+    g = gmm.GMMModel([1.0], [[0.3]], [[[2.0]]])
+    for a, b in ((f, g), (f, f), (g, g)):
+        def product(x, a=a, b=b):
+            return float(a.pdf(np.array([[x]]))[0] * b.pdf(np.array([[x]]))[0])
+
+        numeric = integrate.quad(product, -np.inf, np.inf, limit=200)[0]
+        assert gmm.l2_inner(a, b) == pytest.approx(numeric, rel=1e-7)
+
+
+def test_l2_distance_matches_numerical_integration_in_two_dimensions():
+    f, g = two_d_mixture(), other_2d_mixture()
+    axis_points = np.linspace(-9.0, 9.0, 721)  # the densities are < 1e-12 outside the box
+    xx, yy = np.meshgrid(axis_points, axis_points, indexing="ij")
+    points = np.stack([xx, yy], axis=-1)
+    pf, pg = f.pdf(points), g.pdf(points)
+    assert grid_integral(pf, axis_points) == pytest.approx(1.0, abs=1e-8)  # the grid is fine enough
+    assert gmm.l2_inner(f, g) == pytest.approx(grid_integral(pf * pg, axis_points), rel=1e-7)
+    numeric = math.sqrt(grid_integral((pf - pg) ** 2, axis_points))
+    assert gmm.l2_distance(f, g) == pytest.approx(numeric, rel=1e-6)
+
+
+def test_l2_distance_is_a_metric_on_examples():
+    f, g = two_d_mixture(), other_2d_mixture()
+    h = gmm.GMMModel([1.0], [[0.0, 0.0]], [np.eye(2)])
+    assert gmm.l2_distance(f, f) == pytest.approx(0.0, abs=1e-7)
+    assert gmm.l2_distance(f, g) == pytest.approx(gmm.l2_distance(g, f), rel=1e-12)
+    assert gmm.l2_distance(f, g) <= gmm.l2_distance(f, h) + gmm.l2_distance(h, g)
+    # a single Gaussian: ||N(0, s^2 I_d)||^2 = (4 pi s^2)^(-d/2)
+    assert gmm.l2_inner(h, h) == pytest.approx((4 * math.pi) ** -1)
+    # the same mixture written with its components in another order is the same density
+    swapped = gmm.GMMModel(f.weights[::-1], f.means[::-1], f.covariances[::-1])
+    assert gmm.l2_distance(f, swapped) == pytest.approx(0.0, abs=1e-7)
+
+
+# --- the model and the family ----------------------------------------------------------------
+
+
+def test_sample_gmm_has_the_mixture_moments():
+    f = two_d_mixture()
+    rng = np.random.default_rng(1)
+    n = 40_000
+    x, labels = gmm.sample_gmm(f, n, rng, return_labels=True)
+    assert x.shape == (n, 2) and labels.shape == (n,)
+    mean = f.weights @ f.means
+    second = sum(w * (c + np.outer(m, m)) for w, m, c in zip(f.weights, f.means, f.covariances))
+    cov = second - np.outer(mean, mean)
+    se = np.sqrt(np.diag(cov) / n)
+    assert np.all(np.abs(x.mean(axis=0) - mean) < Z * se)
+    share = labels.mean()  # share of component 1, binomial
+    assert abs(share - f.weights[1]) < Z * math.sqrt(f.weights[1] * f.weights[0] / n)
+    # within one component the covariance is that component's (4 SE of a variance: sqrt(2/n) s^2)
+    c1 = np.cov(x[labels == 1].T)
+    n1 = (labels == 1).sum()
+    assert np.all(np.abs(np.diag(c1) - np.diag(f.covariances[1])) < Z * np.sqrt(2 / n1) * np.diag(f.covariances[1]))
+    # the order carries no information: the first half has the mixture's share too
+    # (unshuffled, it would hold every point of component 0 and a share 0.4 of component 1)
+    assert abs(labels[: n // 2].mean() - f.weights[1]) < Z * math.sqrt(f.weights[1] * f.weights[0] / (n // 2))
+
+
+def test_fit_recovers_a_well_separated_mixture_and_is_reproducible():
+    truth = gmm.ring_mixture([0.25, 0.25, 0.5], radius=5.0, std=0.5)
+    x = gmm.sample_gmm(truth, 4000, np.random.default_rng(2))
+    family = gmm.GMMFamily(3)
+    a = family.fit(x, np.random.default_rng(3))
+    b = family.fit(x, np.random.default_rng(3))
+    assert a == b  # the generator seeds sklearn's random_state
+    # match each true mode with the nearest fitted mean
+    order = np.argmin(np.linalg.norm(truth.means[:, None] - a.means[None], axis=-1), axis=1)
+    assert sorted(order) == [0, 1, 2]
+    se = np.sqrt(truth.weights * (1 - truth.weights) / 4000)
+    assert np.all(np.abs(a.weights[order] - truth.weights) < Z * se)
+    assert np.all(np.abs(a.means[order] - truth.means) < 0.1)
+    assert gmm.count_modes(a, truth.means, radius=1.0) == 3
+    # a model pickles (the cache stores it) and compares by value
+    assert pickle.loads(pickle.dumps(a)) == a
+
+
+def test_component_std_kinds():
+    m = gmm.GMMModel([0.5, 0.5], [[0.0, 0.0], [1.0, 1.0]], [np.diag([4.0, 1.0]), np.eye(2) * 0.25])
+    assert gmm.component_std(m) == pytest.approx([math.sqrt(2.0), 0.5])
+    assert gmm.component_std(m, "rms") == pytest.approx([math.sqrt(2.5), 0.5])
+    assert gmm.component_std(m, "max") == pytest.approx([2.0, 0.5])
+    one_d = gmm.GMMModel([1.0], [[0.0]], [[[0.09]]])
+    for kind in gmm.STD_KINDS:
+        assert gmm.component_std(one_d, kind) == pytest.approx([0.3])
+
+
+def test_modes_recovered_by_distance_and_weight():
+    centers = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 6.0]])
+    m = gmm.GMMModel([0.6, 0.35, 0.05], [[0.3, -0.2], [3.0, 3.0], [5.5, 0.5]], [np.eye(2)] * 3)
+    assert gmm.modes_recovered(m, centers, radius=2.0).tolist() == [True, True, False]
+    assert gmm.count_modes(m, centers, radius=2.0, min_weight=0.1) == 1  # the 5% component is ignored
+    # a broad component between two modes recovers neither
+    assert gmm.count_modes(m, centers, radius=2.0) == 2
+
+
+def test_bad_inputs_raise_value_errors_naming_the_argument():
+    f = two_d_mixture()
+    with pytest.raises(ValueError, match="weights"):
+        gmm.GMMModel([0.5, 0.6], [[0, 0], [1, 1]], [np.eye(2)] * 2)
+    with pytest.raises(ValueError, match="covariances"):
+        gmm.GMMModel([1.0], [[0, 0]], [[[1.0, 0.0], [0.0, -1.0]]])
+    with pytest.raises(ValueError, match="means"):
+        gmm.GMMModel([1.0], [0.0, 0.0], [np.eye(2)])
+    with pytest.raises(ValueError, match="n_components"):
+        gmm.GMMFamily(0)
+    with pytest.raises(ValueError, match="tol"):
+        gmm.GMMFamily(2, tol=-1)
+    with pytest.raises(ValueError, match="data"):
+        gmm.GMMFamily(3).fit(np.zeros((2, 2)), np.random.default_rng(0))
+    with pytest.raises(ValueError, match="kind"):
+        gmm.component_std(f, "median")
+    with pytest.raises(ValueError, match="same dimension"):
+        gmm.l2_distance(f, gmm.GMMModel([1.0], [[0.0]], [[[1.0]]]))
+    with pytest.raises(ValueError, match="centers"):
+        gmm.count_modes(f, [[0.0, 0.0, 0.0]], radius=1.0)
+    with pytest.raises(ValueError, match="radius"):
+        gmm.count_modes(f, [[0.0, 0.0]], radius=0)
+    with pytest.raises(ValueError, match="model"):
+        gmm.sample_gmm("not a model", 3, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="n must"):
+        gmm.sample_gmm(f, -1, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="weights"):
+        gmm.ring_mixture([0.5, 0.0, 0.5])
+
+
+# --- the family under the retraining loop --------------------------------------------------
+
+
+def spread(step: loop.Step) -> float:
+    return float(gmm.component_std(step.model).mean())
+
+
+def test_spread_falls_under_replace_across_seeds():
+    """Shumailov et al.'s setting at smoke size: a 2-component GMM refitted to
+    n = 60 samples of the previous fit, from a 2-D standard normal blob.
+
+    Sign test: under the null hypothesis of no drift, each chain's mean component
+    std is as likely to rise as to fall between generation 1 and generation 25, so
+    17 or more falls out of 20 chains has probability 1.3e-3 (binomial, p = 1/2).
+    """
+    chains, generations = 20, 25
+    histories = loop.run_chains(chains, seed=404, family=gmm.GMMFamily(2), real=lambda k, rng: rng.normal(size=(k, 2)),
+                                n=60, generations=generations, metrics={"spread": spread})
+    s = loop.stack(histories, "spread")
+    assert s.shape == (chains, generations + 1)
+    falls = int(np.sum(s[:, -1] < s[:, 1]))
+    assert stats.binom(chains, 0.5).sf(16) < 2e-3
+    assert falls >= 17
+
+
+def test_real_data_keeps_more_spread_than_replace():
+    """Mix(0.5) with fresh real data against replace, same seeds and size: the median
+    final spread over 12 chains is larger with real data (the fixed point of mix is
+    near the truth, replace drifts to zero; a ratio of 1.3 leaves a wide margin)."""
+    kwargs = dict(family=gmm.GMMFamily(2), real=lambda k, rng: rng.normal(size=(k, 2)), n=60,
+                  generations=25, metrics={"spread": spread})
+    replace = loop.stack(loop.run_chains(12, seed=7, policy=loop.Replace(), **kwargs), "spread")[:, -1]
+    mixed = loop.stack(loop.run_chains(12, seed=7, policy=loop.Mix(0.5), **kwargs), "spread")[:, -1]
+    assert np.median(mixed) > 1.3 * np.median(replace)
+
+
+def test_loop_is_reproducible_and_cached(tmp_path):
+    truth = gmm.ring_mixture([0.1, 0.45, 0.45])
+    kwargs = dict(initial_model=truth, n=80, generations=4, seed=3,
+                  metrics={"modes": lambda s: gmm.count_modes(s.model, truth.means, 2.0)})
+    a = loop.run(gmm.GMMFamily(3), **kwargs)
+    b = loop.run(gmm.GMMFamily(3), **kwargs)
+    assert a == b and a.final_model == b.final_model
+    assert a["modes"][0] == 3  # generation 0 is the truth
+    cache = Cache("gmm-test", {"n": 80}, root=tmp_path, modules=[gmm, loop])
+    first = loop.run(gmm.GMMFamily(3), cache=cache, **kwargs)
+    assert first == a and len(cache.steps()) == 5
+
+    class NoFit(gmm.GMMFamily):
+        def fit(self, data, rng):
+            raise AssertionError("a cached generation was refitted")
+
+    assert loop.run(NoFit(3), cache=cache, **kwargs) == a
