@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from collapse_utils.checks import check_int, check_number, check_positive
+
 __all__ = [
     "ESTIMATORS",
     "METHODS",
@@ -62,31 +64,7 @@ def _check_method(method: str) -> str:
     return method
 
 
-def _check_int(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
-    return int(value)
 
-
-def _check_positive(name: str, value) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.integer, np.floating))
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
-    return float(value)
-
-
-def _check_real(name: str, value) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.integer, np.floating))
-        or not math.isfinite(value)
-    ):
-        raise ValueError(f"{name} must be a finite number; got {value!r}")
-    return float(value)
 
 
 def _check_generations_array(t) -> np.ndarray:
@@ -145,9 +123,9 @@ def expected_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle")
     estimator. ``t`` is an integer or an array of integers; generation 0 is the
     truth. Returns an array shaped like ``t``.
     """
-    n = _check_int("n", n, 2)
+    n = check_int("n", n, 2)
     t = _check_generations_array(t)
-    sigma0_sq = _check_positive("sigma0_sq", sigma0_sq)
+    sigma0_sq = check_positive("sigma0_sq", sigma0_sq)
     estimator = _check_estimator(estimator)
     ratio = (n - 1) / _denominator(n, estimator)
     return sigma0_sq * ratio ** t.astype(float)
@@ -162,9 +140,9 @@ def variance_of_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "ml
     Its ratio to the squared mean, ((n+1)/(n-1))^t - 1, says how many chains a
     Monte-Carlo estimate of the mean needs.
     """
-    n = _check_int("n", n, 2)
+    n = check_int("n", n, 2)
     t = _check_generations_array(t).astype(float)
-    sigma0_sq = _check_positive("sigma0_sq", sigma0_sq)
+    sigma0_sq = check_positive("sigma0_sq", sigma0_sq)
     k = _denominator(n, _check_estimator(estimator))
     m1 = (n - 1) / k
     m2 = (n - 1) * (n + 1) / k**2
@@ -178,9 +156,9 @@ def mean_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle") -> 
     ``sigma0_sq * (1 - ((n-1)/n) ** t)`` for the MLE (it tends to sigma0_sq) and
     ``sigma0_sq * t / n`` for the unbiased estimator (it grows without bound).
     """
-    n = _check_int("n", n, 2)
+    n = check_int("n", n, 2)
     t = _check_generations_array(t).astype(float)
-    sigma0_sq = _check_positive("sigma0_sq", sigma0_sq)
+    sigma0_sq = check_positive("sigma0_sq", sigma0_sq)
     if _check_estimator(estimator) == "unbiased":
         return sigma0_sq * t / n
     return sigma0_sq * (1.0 - ((n - 1) / n) ** t)
@@ -193,7 +171,7 @@ def log_variance_drift(n: int, estimator: str = "mle") -> float:
     k = n - 1 for the unbiased estimator; negative in both cases (Jensen), so
     sigma_t^2 -> 0 almost surely.
     """
-    n = _check_int("n", n, 2)
+    n = check_int("n", n, 2)
     k = _denominator(n, _check_estimator(estimator))
     return float(special.digamma((n - 1) / 2) + math.log(2 / k))
 
@@ -203,7 +181,7 @@ def log_variance_step_sd(n: int) -> float:
 
     The same for both estimators (they differ by a constant factor).
     """
-    n = _check_int("n", n, 2)
+    n = check_int("n", n, 2)
     return float(math.sqrt(special.polygamma(1, (n - 1) / 2)))
 
 
@@ -214,7 +192,7 @@ def typical_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle") 
     for large t the median of sigma_t^2 is close to it, far below the mean.
     """
     t = _check_generations_array(t).astype(float)
-    sigma0_sq = _check_positive("sigma0_sq", sigma0_sq)
+    sigma0_sq = check_positive("sigma0_sq", sigma0_sq)
     return sigma0_sq * np.exp(t * log_variance_drift(n, estimator))
 
 
@@ -230,11 +208,11 @@ def generations_to_halve(
     geometric-mean path; about n log(2) / 2 for the MLE and n log 2 for the
     unbiased estimator).
     """
-    n = _check_int("n", n, 2)
+    n = check_int("n", n, 2)
     estimator = _check_estimator(estimator)
     if quantity not in QUANTITIES:
         raise ValueError(f"quantity must be one of {', '.join(QUANTITIES)}; got {quantity!r}")
-    fraction = _check_positive("fraction", fraction)
+    fraction = check_positive("fraction", fraction)
     if fraction >= 1:
         raise ValueError(f"fraction must be a number in (0, 1); got {fraction!r}")
     if quantity == "mean":
@@ -254,8 +232,8 @@ def log_det_drift(n: int, d: int, estimator: str = "mle") -> float:
     chi2_(n-i), i = 1..d (Bartlett). Hence the drift is
     sum_i [psi((n-i)/2) + log(2/k)], k = n (MLE) or n - 1. Needs n > d.
     """
-    n = _check_int("n", n, 2)
-    d = _check_int("d", d, 1)
+    n = check_int("n", n, 2)
+    d = check_int("d", d, 1)
     if n <= d:
         raise ValueError(f"n must be > d for a non-singular covariance; got n={n}, d={d}")
     k = _denominator(n, _check_estimator(estimator))
@@ -289,11 +267,11 @@ def simulate(
     samples and refits (vectorised over chains): the reference, n times slower.
     ``seed`` is anything :func:`numpy.random.default_rng` accepts.
     """
-    n = _check_int("n", n, 2)
-    generations = _check_int("generations", generations, 0)
-    chains = _check_int("chains", chains, 1)
-    sigma0_sq = _check_positive("sigma0_sq", sigma0_sq)
-    mu0 = _check_real("mu0", mu0)
+    n = check_int("n", n, 2)
+    generations = check_int("generations", generations, 0)
+    chains = check_int("chains", chains, 1)
+    sigma0_sq = check_positive("sigma0_sq", sigma0_sq)
+    mu0 = check_number("mu0", mu0)
     estimator = _check_estimator(estimator)
     method = _check_method(method)
     rng = np.random.default_rng(seed)
@@ -370,12 +348,12 @@ def simulate_mvn(
     ``method="naive"`` draws n points, takes their covariance and refits
     (a reference for small runs).
     """
-    n = _check_int("n", n, 2)
-    d = _check_int("d", d, 1)
+    n = check_int("n", n, 2)
+    d = check_int("d", d, 1)
     if n <= d:
         raise ValueError(f"n must be > d for a non-singular covariance; got n={n}, d={d}")
-    generations = _check_int("generations", generations, 0)
-    chains = _check_int("chains", chains, 1)
+    generations = check_int("generations", generations, 0)
+    chains = check_int("chains", chains, 1)
     estimator = _check_estimator(estimator)
     method = _check_method(method)
     if cov0 is None:

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from collapse_utils.checks import check_int, check_positive
+
 __all__ = [
     "STD_KINDS",
     "GMMModel",
@@ -46,21 +48,6 @@ STD_KINDS = ("geometric", "rms", "max")
 # --- argument checks (ValueError before any computation) ---------------------------------
 
 
-def _check_int(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
-    return int(value)
-
-
-def _check_positive(name: str, value) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float, np.integer, np.floating))
-        or not math.isfinite(value)
-        or value <= 0
-    ):
-        raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
-    return float(value)
 
 
 def _check_model(name: str, model) -> GMMModel:
@@ -149,7 +136,7 @@ def sample_gmm(model: GMMModel, n: int, rng: np.random.Generator, return_labels:
     component of each point.
     """
     model = _check_model("model", model)
-    n = _check_int("n", n, 0)
+    n = check_int("n", n, 0)
     counts = rng.multinomial(n, model.weights)
     labels = np.repeat(np.arange(model.n_components), counts)
     x = np.empty((n, model.dim))
@@ -184,11 +171,11 @@ class GMMFamily:
         n_init: int = 1,
         reg_covar: float = 1e-6,
     ):
-        self.n_components = _check_int("n_components", n_components, 1)
-        self.tol = _check_positive("tol", tol)
-        self.max_iter = _check_int("max_iter", max_iter, 1)
-        self.n_init = _check_int("n_init", n_init, 1)
-        self.reg_covar = _check_positive("reg_covar", reg_covar)
+        self.n_components = check_int("n_components", n_components, 1)
+        self.tol = check_positive("tol", tol)
+        self.max_iter = check_int("max_iter", max_iter, 1)
+        self.n_init = check_int("n_init", n_init, 1)
+        self.reg_covar = check_positive("reg_covar", reg_covar)
 
     def fit(self, data, rng: np.random.Generator) -> GMMModel:
         from sklearn.exceptions import ConvergenceWarning
@@ -296,7 +283,7 @@ def modes_recovered(model: GMMModel, centers, radius: float, min_weight: float =
     """
     model = _check_model("model", model)
     c = _check_centers(centers, model.dim)
-    radius = _check_positive("radius", radius)
+    radius = check_positive("radius", radius)
     if isinstance(min_weight, bool) or not isinstance(min_weight, (int, float)) or not 0 <= min_weight < 1:
         raise ValueError(f"min_weight must be a number in [0, 1); got {min_weight!r}")
     means = model.means[model.weights > min_weight]
@@ -315,8 +302,8 @@ def ring_mixture(weights, radius: float = 6.0, std: float = 0.5) -> GMMModel:
     w = np.asarray(weights, dtype=float).reshape(-1)
     if len(w) < 1 or not np.all(np.isfinite(w)) or np.any(w <= 0) or abs(w.sum() - 1) > 1e-8:
         raise ValueError(f"weights must be positive numbers summing to 1; got {weights!r}")
-    radius = _check_positive("radius", radius)
-    std = _check_positive("std", std)
+    radius = check_positive("radius", radius)
+    std = check_positive("std", std)
     angles = 2 * np.pi * np.arange(len(w)) / len(w)
     means = radius * np.column_stack([np.cos(angles), np.sin(angles)])
     return GMMModel(w, means, np.repeat(std**2 * np.eye(2)[None], len(w), axis=0))

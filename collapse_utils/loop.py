@@ -29,6 +29,8 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from collapse_utils.checks import check_int, check_number
+
 __all__ = [
     "ModelFamily",
     "Replace",
@@ -83,12 +85,6 @@ def _take(data: Any, index: np.ndarray) -> Any:
 # --- data policies ---------------------------------------------------------------
 
 
-def _check_size(name: str, value: Any, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
 @dataclass
 class _PolicyState:
     real0: Any  # the real training set of the first fitted generation
@@ -122,9 +118,7 @@ class Mix:
     name = "mix"
 
     def __post_init__(self):
-        f = self.real_fraction
-        if isinstance(f, bool) or not isinstance(f, (int, float)) or not 0.0 <= f <= 1.0:
-            raise ValueError(f"real_fraction must be a number in [0, 1], got {f!r}")
+        check_number("real_fraction", self.real_fraction, 0, 1)
         if not isinstance(self.fresh, bool):
             raise ValueError(f"fresh must be True or False, got {self.fresh!r}")
 
@@ -168,7 +162,7 @@ class AccumulateSubsample:
     name = "accumulate_subsample"
 
     def __post_init__(self):
-        _check_size("size", self.size, 1)
+        check_int("size", self.size, 1)
 
     def n_synthetic(self, n: int) -> int:
         return n
@@ -334,7 +328,7 @@ def run(
         book build sets).
     desc: the progress bar's label (default: the policy's name).
     """
-    generations = _check_size("generations", generations, 0)
+    generations = check_int("generations", generations, 0)
     if isinstance(policy, str):
         if policy not in ("replace", "accumulate"):
             raise ValueError(
@@ -353,7 +347,7 @@ def run(
         if real is None or callable(real):
             raise ValueError("n (samples per generation) is required unless real is a data set")
         n = len(real)
-    n = _check_size("n", n, 1)
+    n = check_int("n", n, 1)
     metrics = dict(metrics or {})
     for name, f in metrics.items():
         if not callable(f):
@@ -436,7 +430,7 @@ def run_chains(chains: int, *, seed: int = 0, progress: bool | None = None, **kw
     All other keyword arguments go to :func:`run`. Chain i uses the i-th child of
     ``SeedSequence(seed)``, so chains never share random numbers.
     """
-    chains = _check_size("chains", chains, 1)
+    chains = check_int("chains", chains, 1)
     from tqdm.auto import tqdm
 
     seeds = _seed_sequence(seed).spawn(chains)

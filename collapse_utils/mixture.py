@@ -40,6 +40,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import stats
 
+from collapse_utils.checks import check_int
+
 __all__ = [
     "METHODS",
     "MAX_EXACT_N",
@@ -65,13 +67,6 @@ MAX_EXACT_N = 5000
 
 # --- validation ------------------------------------------------------------------------
 
-
-def _check_int(name: str, value, low: int, high: int | None = None) -> int:
-    ok = not isinstance(value, bool) and isinstance(value, (int, np.integer))
-    if not ok or value < low or (high is not None and value > high):
-        allowed = f"an integer >= {low}" if high is None else f"an integer in [{low}, {high}]"
-        raise ValueError(f"{name} must be {allowed}, got {value!r}")
-    return int(value)
 
 
 def _check_w(w, open_interval: bool = False) -> np.ndarray:
@@ -105,7 +100,7 @@ def _check_weights(weights) -> np.ndarray:
 
 def _check_pipeline(n: int, k: int, min_count, oversample, rare) -> tuple[int, float, float]:
     # m <= n / K guarantees that the largest component (>= n/K samples) is never dropped.
-    min_count = _check_int("min_count", min_count, 1, max(1, n // k))
+    min_count = check_int("min_count", min_count, 1, max(1, n // k))
     ok = not isinstance(oversample, bool) and isinstance(oversample, (int, float, np.floating))
     if not ok or not np.isfinite(oversample) or oversample < 1:
         raise ValueError(f"oversample must be a number >= 1, got {oversample!r}")
@@ -178,7 +173,7 @@ def transition_matrix(n: int, *, min_count: int = 1, oversample: float = 1.0, ra
     training set holds k of the component's samples; without options it is
     ``Binomial(n, k/n)`` (Wright–Fisher). Read-only.
     """
-    n = _check_int("n", n, 1, MAX_EXACT_N)
+    n = check_int("n", n, 1, MAX_EXACT_N)
     return _chain(n, *_check_pipeline(n, 2, min_count, oversample, rare))[0]
 
 
@@ -210,7 +205,7 @@ def _distributions(w, n, t, opts):
 
 
 def _exact_prob(w, n, t, opts, which: str):
-    n = _check_int("n", n, 1, MAX_EXACT_N)
+    n = check_int("n", n, 1, MAX_EXACT_N)
     w = _check_w(w)
     t = _check_t(t)
     opts = _check_pipeline(n, 2, *opts)
@@ -254,7 +249,7 @@ def transient_probability(w, n: int, t, *, min_count: int = 1, oversample: float
 
 
 def _times(w, n, opts, open_interval=True):
-    n = _check_int("n", n, 1, MAX_EXACT_N)
+    n = check_int("n", n, 1, MAX_EXACT_N)
     w = _check_w(w, open_interval=open_interval)
     opts = _check_pipeline(n, 2, *opts)
     _, _, lost, h, u, v = _chain(n, *opts)
@@ -303,7 +298,7 @@ def expected_time_to_absorption(w, n: int, *, min_count: int = 1, oversample: fl
 
 
 def _diffusion_args(w, n):
-    n = _check_int("n", n, 1)
+    n = check_int("n", n, 1)
     return _check_w(w, open_interval=True), n
 
 
@@ -333,7 +328,7 @@ def kimura_time_to_one_component(weights, n: int):
     is :func:`kimura_time_to_absorption`. Zero weights contribute nothing.
     """
     weights = _check_weights(weights)
-    n = _check_int("n", n, 1)
+    n = check_int("n", n, 1)
     if np.any(weights == 1):
         return 0.0
     return float(-2.0 * n * np.sum((1.0 - weights) * np.log1p(-weights)))
@@ -413,9 +408,9 @@ def simulate_weights(
     (the reference). Both give the same law.
     """
     weights = _check_weights(weights)
-    n = _check_int("n", n, 1)
-    generations = _check_int("generations", generations, 0)
-    chains = _check_int("chains", chains, 1)
+    n = check_int("n", n, 1)
+    generations = check_int("generations", generations, 0)
+    chains = check_int("chains", chains, 1)
     method = _check_method(method)
     opts = _check_pipeline(n, weights.size, min_count, oversample, rare)
     rng = np.random.default_rng(seed)
@@ -464,9 +459,9 @@ def simulate_loss_times(
     more than one component is still present at the end).
     """
     weights = _check_weights(weights)
-    n = _check_int("n", n, 1)
-    chains = _check_int("chains", chains, 1)
-    max_generations = _check_int("max_generations", max_generations, 1)
+    n = check_int("n", n, 1)
+    chains = check_int("chains", chains, 1)
+    max_generations = check_int("max_generations", max_generations, 1)
     opts = _check_pipeline(n, weights.size, min_count, oversample, rare)
     rng = np.random.default_rng(seed)
     loss = np.full((chains, weights.size), np.inf)
@@ -512,10 +507,10 @@ class CategoricalFamily:
     """
 
     def __init__(self, k: int, *, min_count: int = 1, oversample: float = 1.0, rare: float = 0.1):
-        self.k = _check_int("k", k, 2)
+        self.k = check_int("k", k, 2)
         self._opts = (min_count, oversample, rare)
         _check_pipeline(1, 1, 1, oversample, rare)
-        _check_int("min_count", min_count, 1)
+        check_int("min_count", min_count, 1)
 
     def fit(self, data, rng: np.random.Generator | None = None) -> CategoricalModel:
         labels = np.asarray(data)

@@ -26,6 +26,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from collapse_utils.checks import check_int, check_number
 from collapse_utils.loop import seed_torch
 
 __all__ = [
@@ -49,16 +50,6 @@ __all__ = [
 UNSURE = -1
 
 
-def _check_int(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
-    return int(value)
-
-
-def _check_positive(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0; got {value!r}")
-    return float(value)
 
 
 def _check_images(images) -> torch.Tensor:
@@ -82,8 +73,8 @@ class ConvVAE(nn.Module):
 
     def __init__(self, latent: int = 20, width: int = 32):
         super().__init__()
-        self.latent = _check_int("latent", latent, 1)
-        self.width = _check_int("width", width, 1)
+        self.latent = check_int("latent", latent, 1)
+        self.width = check_int("width", width, 1)
         w, hidden = self.width, 8 * self.width
         self.encoder = nn.Sequential(
             nn.Conv2d(1, w, 4, stride=2, padding=1), nn.ReLU(),
@@ -134,12 +125,12 @@ class VAEFamily:
     weight_decay: float = 1e-5
 
     def __post_init__(self):
-        _check_int("latent", self.latent, 1)
-        _check_int("width", self.width, 1)
-        _check_int("epochs", self.epochs, 1)
-        _check_int("batch_size", self.batch_size, 1)
-        _check_positive("lr", self.lr)
-        _check_positive("weight_decay", self.weight_decay)
+        check_int("latent", self.latent, 1)
+        check_int("width", self.width, 1)
+        check_int("epochs", self.epochs, 1)
+        check_int("batch_size", self.batch_size, 1)
+        check_number("lr", self.lr, low=0)
+        check_number("weight_decay", self.weight_decay, low=0)
 
     def fit(self, data, rng: np.random.Generator) -> ConvVAE:
         images = _check_images(data)
@@ -162,7 +153,7 @@ class VAEFamily:
         return model.eval()
 
     def sample(self, model: ConvVAE, n: int, rng: np.random.Generator) -> torch.Tensor:
-        n = _check_int("n", n, 0)
+        n = check_int("n", n, 0)
         seed_torch(rng)
         if n == 0:
             return torch.empty(0, 1, 28, 28)
@@ -213,12 +204,12 @@ def train_classifier(images, labels, *, epochs: int = 10, seed: int = 0, batch_s
     labels = torch.as_tensor(labels, dtype=torch.long)
     if len(labels) != len(images):
         raise ValueError(f"labels must have one entry per image; got {len(labels)} for {len(images)} images")
-    epochs = _check_int("epochs", epochs, 1)
-    batch_size = _check_int("batch_size", batch_size, 1)
-    classes = _check_int("classes", classes, 2)
+    epochs = check_int("epochs", epochs, 1)
+    batch_size = check_int("batch_size", batch_size, 1)
+    classes = check_int("classes", classes, 2)
     if len(labels) and (int(labels.min()) < 0 or int(labels.max()) >= classes):
         raise ValueError(f"labels must be in 0..{classes - 1}")
-    torch.manual_seed(_check_int("seed", seed, 0))
+    torch.manual_seed(check_int("seed", seed, 0))
     model = SmallCNN(classes=classes)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
     model.train()
@@ -255,7 +246,7 @@ def classify(model: nn.Module, images, threshold: float = 0.9) -> np.ndarray:
 
 def class_histogram(predictions, classes: int = 10) -> np.ndarray:
     """Counts of each class ``0..classes-1`` followed by the count of :data:`UNSURE` (chapter 05)."""
-    classes = _check_int("classes", classes, 1)
+    classes = check_int("classes", classes, 1)
     predictions = np.asarray(predictions)
     bad = predictions[(predictions != UNSURE) & ((predictions < 0) | (predictions >= classes))]
     if bad.size:
@@ -301,10 +292,10 @@ class Probe:
         self.family = family
         self.classifier = classifier
         self.reference = reference
-        self.n_samples = _check_int("n_samples", n_samples, 2)
-        self.grid = _check_int("grid", grid, 0)
+        self.n_samples = check_int("n_samples", n_samples, 2)
+        self.grid = check_int("grid", grid, 0)
         self.threshold = threshold
-        self.seed = _check_int("seed", seed, 0)
+        self.seed = check_int("seed", seed, 0)
         self._last: tuple[int, int, dict] | None = None
 
     def restore_reference(self, cache) -> None:

@@ -154,7 +154,7 @@ def test_bad_arguments_raise_clear_errors(kwargs, message):
 
 @pytest.mark.parametrize("fraction", [-0.1, 1.5, "half", True])
 def test_mix_rejects_fractions_outside_unit_interval(fraction):
-    with pytest.raises(ValueError, match=r"real_fraction must be a number in \[0, 1\]"):
+    with pytest.raises(ValueError, match=r"real_fraction must be a finite number in \[0, 1\]"):
         loop.Mix(fraction)
 
 

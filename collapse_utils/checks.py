@@ -1,0 +1,64 @@
+"""Argument checks shared by every helper: a clear ``ValueError`` naming the
+argument and the allowed values, raised before any computation.
+(Chapter: "How to run this book".)"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+
+def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
+    """``value`` as an int in ``[low, high]`` (``high=None``: no upper bound)."""
+    ok = not isinstance(value, bool) and isinstance(value, (int, np.integer))
+    if not ok or value < low or (high is not None and value > high):
+        allowed = f"an integer >= {low}" if high is None else f"an integer in [{low}, {high}]"
+        raise ValueError(f"{name} must be {allowed}; got {value!r}")
+    return int(value)
+
+
+def check_number(
+    name: str,
+    value: Any,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    strict: bool = False,
+) -> float:
+    """``value`` as a finite float in ``[low, high]`` (``(low, high]`` with ``strict``)."""
+    ok = (
+        not isinstance(value, bool)
+        and isinstance(value, (int, float, np.integer, np.floating))
+        and math.isfinite(value)
+    )
+    if ok and low is not None:
+        ok = value > low if strict else value >= low
+    if ok and high is not None:
+        ok = value <= high
+    if not ok:
+        if low is not None and high is not None:
+            allowed = f"a finite number in {'(' if strict else '['}{low}, {high}]"
+        elif low is not None:
+            allowed = f"a finite number {'>' if strict else '>='} {low}"
+        elif high is not None:
+            allowed = f"a finite number <= {high}"
+        else:
+            allowed = "a finite number"
+        raise ValueError(f"{name} must be {allowed}; got {value!r}")
+    return float(value)
+
+
+def check_positive(name: str, value: Any) -> float:
+    """``value`` as a finite float > 0."""
+    return check_number(name, value, low=0, strict=True)
+
+
+def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
+    """``value`` if it is one of ``allowed``."""
+    allowed = tuple(allowed)
+    if value not in allowed:
+        raise ValueError(f"{name} must be one of {', '.join(map(str, allowed))}; got {value!r}")
+    return value
