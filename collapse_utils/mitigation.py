@@ -33,6 +33,8 @@ import math
 import numpy as np
 from scipy import optimize, stats
 
+from collapse_utils.checks import check_int, check_number
+
 __all__ = [
     "ESTIMATORS",
     "mix_moments",
@@ -60,30 +62,6 @@ REGRESSION_POLICIES = ("replace", "accumulate")
 # --- argument checks (ValueError before any computation) -------------------------------
 
 
-def _int(name, value, low, high=None):
-    ok = not isinstance(value, bool) and isinstance(value, (int, np.integer)) and value >= low
-    if ok and high is not None:
-        ok = value <= high
-    if not ok:
-        rng = f">= {low}" if high is None else f"in [{low}, {high}]"
-        raise ValueError(f"{name} must be an integer {rng}; got {value!r}")
-    return int(value)
-
-
-def _real(name, value, low=None, high=None, low_open=False):
-    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
-    ok = ok and math.isfinite(value)
-    if ok and low is not None:
-        ok = value > low if low_open else value >= low
-    if ok and high is not None:
-        ok = value <= high
-    if not ok:
-        lo = "" if low is None else (f"> {low}" if low_open else f">= {low}")
-        hi = "" if high is None else f"<= {high}"
-        raise ValueError(f"{name} must be a finite number {' and '.join(x for x in (lo, hi) if x)}; got {value!r}")
-    return float(value)
-
-
 def _fraction_array(name, value):
     arr = np.asarray(value, dtype=float) if not isinstance(value, bool) else None
     if arr is None or arr.dtype.kind != "f" or not np.all(np.isfinite(arr)) or np.any((arr < 0) | (arr > 1)):
@@ -104,12 +82,12 @@ def _fresh(fresh):
 
 
 def _mix_args(n, real_fraction, fresh, estimator, sigma0_sq, sampling_scale):
-    n = _int("n", n, 2)
-    lam = _real("real_fraction", real_fraction, 0.0, 1.0)
+    n = check_int("n", n, 2)
+    lam = check_number("real_fraction", real_fraction, 0.0, 1.0)
     fresh = _fresh(fresh)
     _estimator(estimator)
-    sigma0_sq = _real("sigma0_sq", sigma0_sq, 0.0, low_open=True)
-    tau = _real("sampling_scale", sampling_scale, 0.0, low_open=True)
+    sigma0_sq = check_number("sigma0_sq", sigma0_sq, 0.0, strict=True)
+    tau = check_number("sampling_scale", sampling_scale, 0.0, strict=True)
     k = lam * n
     if not fresh and 0 < k < 1:
         raise ValueError(f"a fixed pool needs real_fraction * n >= 1 real point (or 0); got {k!r}")
@@ -148,7 +126,7 @@ def mix_moments(n: int, real_fraction: float, generations: int, *, fresh: bool =
     uses k = round(real_fraction * n)). Returns two arrays of length generations + 1.
     """
     n, lam, fresh, s0, tau, k = _mix_args(n, real_fraction, fresh, estimator, sigma0_sq, sampling_scale)
-    generations = _int("generations", generations, 0)
+    generations = check_int("generations", generations, 0)
     M, d = _matrix(n, lam, estimator, tau)
     s = np.empty(generations + 1)
     q = np.empty(generations + 1)
@@ -205,7 +183,7 @@ def mix_contraction(n: int, real_fraction, *, estimator: str = "mle", sampling_s
     sampling_scale > 1 they explode). ``real_fraction`` and ``sampling_scale``
     broadcast against each other.
     """
-    n = _int("n", n, 2)
+    n = check_int("n", n, 2)
     _estimator(estimator)
     lam = _fraction_array("real_fraction", real_fraction)
     tau = np.asarray(sampling_scale, dtype=float)
@@ -231,8 +209,8 @@ def simulate_mix(n: int, real_fraction: float, generations: int, chains: int, *,
     :func:`collapse_utils.loop.run` with ``GaussianFamily`` and ``Mix``.
     """
     n, lam, fresh, s0, tau, _ = _mix_args(n, real_fraction, fresh, estimator, sigma0_sq, sampling_scale)
-    generations = _int("generations", generations, 0)
-    chains = _int("chains", chains, 1)
+    generations = check_int("generations", generations, 0)
+    chains = check_int("chains", chains, 1)
     rng = np.random.default_rng(seed)
     d = n if estimator == "mle" else n - 1
     k = int(round(lam * n))
@@ -283,10 +261,10 @@ def accumulate_moments(n: int, generations: int, *, estimator: str = "mle", sigm
     mu_(t+1) = mu_t + sigma_t Z / ((t+1) sqrt n), so
     Var[mu_t] = sum_(j=1..t) E[sigma_(j-1)^2] / (n j^2) <= (pi^2/6) sigma0^2 / n.
     """
-    n = _int("n", n, 2)
-    generations = _int("generations", generations, 0)
+    n = check_int("n", n, 2)
+    generations = check_int("generations", generations, 0)
     _estimator(estimator)
-    s0 = _real("sigma0_sq", sigma0_sq, 0.0, low_open=True)
+    s0 = check_number("sigma0_sq", sigma0_sq, 0.0, strict=True)
     s = np.empty(generations + 1)
     v = np.zeros(generations + 1)
     s[0] = s0
@@ -306,8 +284,8 @@ def accumulate_variance_limit(n: int, sigma0_sq: float = 1.0) -> float:
 
     From Euler's product sin(pi x) / (pi x) = prod_(j>=1) (1 - x^2 / j^2) with x = 1/sqrt(n).
     """
-    n = _int("n", n, 2)
-    s0 = _real("sigma0_sq", sigma0_sq, 0.0, low_open=True)
+    n = check_int("n", n, 2)
+    s0 = check_number("sigma0_sq", sigma0_sq, 0.0, strict=True)
     x = math.pi / math.sqrt(n)
     return s0 * math.sin(x) / x
 
@@ -320,11 +298,11 @@ def simulate_accumulate(n: int, generations: int, chains: int, *, estimator: str
     n points is summarised by a normal and a chi-square draw. Shapes
     (chains, generations + 1), column 0 the truth N(0, sigma0_sq).
     """
-    n = _int("n", n, 2)
-    generations = _int("generations", generations, 0)
-    chains = _int("chains", chains, 1)
+    n = check_int("n", n, 2)
+    generations = check_int("generations", generations, 0)
+    chains = check_int("chains", chains, 1)
     _estimator(estimator)
-    s0 = _real("sigma0_sq", sigma0_sq, 0.0, low_open=True)
+    s0 = check_number("sigma0_sq", sigma0_sq, 0.0, strict=True)
     rng = np.random.default_rng(seed)
     means = np.empty((chains, generations + 1))
     variances = np.empty((chains, generations + 1))
@@ -366,10 +344,10 @@ def _step_matrix(n: int, k: int, extra: np.ndarray) -> np.ndarray:
 
 
 def _minority_args(w, n, real_fraction, fresh):
-    w = _real("w", w, 0.0, 1.0, low_open=True)
+    w = check_number("w", w, 0.0, 1.0, strict=True)
     if w >= 1:
         raise ValueError(f"w must be a number in (0, 1); got {w!r}")
-    n = _int("n", n, 1, 3000)
+    n = check_int("n", n, 1, 3000)
     lam = _fraction_array("real_fraction", real_fraction)
     fresh = _fresh(fresh)
     ks = np.rint(lam * n).astype(int)
@@ -390,7 +368,7 @@ def minority_presence(w: float, n: int, real_fraction, generations: int, *, fres
     to n real points. n <= 3000.
     """
     w, n, lam, fresh, ks = _minority_args(w, n, real_fraction, fresh)
-    generations = _int("generations", generations, 0)
+    generations = check_int("generations", generations, 0)
     if lam.ndim == 1 and lam.size != generations:
         raise ValueError(f"real_fraction as an array must have length generations={generations}; got {lam.size}")
     out = np.ones(generations + 1)
@@ -501,8 +479,8 @@ def real_fraction_needed(n: int, tolerance: float, *, fresh: bool = True, estima
     Solved on the exact fixed point of :func:`mix_fixed_point` (continuous in
     the fraction). Returns 1.0 if even all-real data cannot (small n, MLE).
     """
-    n = _int("n", n, 2)
-    tol = _real("tolerance", tolerance, 0.0, 1.0, low_open=True)
+    n = check_int("n", n, 2)
+    tol = check_number("tolerance", tolerance, 0.0, 1.0, strict=True)
     _estimator(estimator)
     _fresh(fresh)
     lo = 1.0 / n if not fresh else 1e-9
@@ -534,11 +512,11 @@ def regression_error(samples: int, dim: int, noise: float, t, policy: str = "rep
     E1 = noise^2 dim / (samples - dim - 1). Replace: t E1. Accumulate (OLS on
     all labels so far): E1 sum_(j<=t) 1/j^2 < (pi^2/6) E1 (Gerstgrasser et al. 2024).
     """
-    samples = _int("samples", samples, 3)
-    dim = _int("dim", dim, 1)
+    samples = check_int("samples", samples, 3)
+    dim = check_int("dim", dim, 1)
     if samples <= dim + 1:
         raise ValueError(f"samples must exceed dim + 1; got samples={samples}, dim={dim}")
-    noise = _real("noise", noise, 0.0, low_open=True)
+    noise = check_number("noise", noise, 0.0, strict=True)
     tt = np.asarray(t)
     if tt.dtype.kind not in "iu" or np.any(tt < 0):
         raise ValueError(f"t must be an integer >= 0 or an array of them; got {t!r}")
@@ -559,13 +537,13 @@ def simulate_regression(samples: int, dim: int, noise: float, generations: int, 
     drawn so far (accumulate: the stacked design [X; ...; X]). For a standard
     Gaussian test point the excess test error equals ||w_t - w*||^2.
     """
-    samples = _int("samples", samples, 3)
-    dim = _int("dim", dim, 1)
+    samples = check_int("samples", samples, 3)
+    dim = check_int("dim", dim, 1)
     if samples <= dim:
         raise ValueError(f"samples must exceed dim; got samples={samples}, dim={dim}")
-    noise = _real("noise", noise, 0.0, low_open=True)
-    generations = _int("generations", generations, 0)
-    chains = _int("chains", chains, 1)
+    noise = check_number("noise", noise, 0.0, strict=True)
+    generations = check_int("generations", generations, 0)
+    chains = check_int("chains", chains, 1)
     policy = _policy(policy)
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((chains, samples, dim))
@@ -595,5 +573,5 @@ def bertrand_max_ratio(lipschitz_eps_over_alpha: float = 0.0) -> float:
     Retraining on real data plus lambda times as much synthetic data is locally
     stable if lambda (1 + L eps / alpha) < 1/2, i.e. lambda < 1 / (2 (1 + L eps / alpha)).
     """
-    x = _real("lipschitz_eps_over_alpha", lipschitz_eps_over_alpha, 0.0)
+    x = check_number("lipschitz_eps_over_alpha", lipschitz_eps_over_alpha, 0.0)
     return 1.0 / (2.0 * (1.0 + x))
