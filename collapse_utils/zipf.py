@@ -26,11 +26,12 @@ vector to a probability vector, applied to a model before it generates.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import numpy as np
 from scipy import special
+
+from collapse_utils.checks import check_int, check_number
 
 __all__ = [
     "zipf_probs",
@@ -52,19 +53,6 @@ __all__ = [
 # --- argument checks ----------------------------------------------------------------------------
 
 
-def _int(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
-    return int(value)
-
-
-def _beta(beta):
-    ok = not isinstance(beta, bool) and isinstance(beta, (int, float, np.integer, np.floating))
-    if not ok or not math.isfinite(beta) or beta <= 1:
-        raise ValueError(f"beta must be a finite number > 1; got {beta!r}")
-    return float(beta)
-
-
 def _probs(p, name="p"):
     arr = np.asarray(p, dtype=float)
     if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr < 0):
@@ -75,20 +63,13 @@ def _probs(p, name="p"):
     return arr
 
 
-def _fraction(name, value):
-    ok = not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
-    if not ok or not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be a number in [0, 1]; got {value!r}")
-    return float(value)
-
-
 # --- distributions ----------------------------------------------------------------------------------
 
 
 def zipf_probs(vocab: int, beta: float) -> np.ndarray:
     """p_i proportional to i^(-beta) over ranks 1..vocab, normalised (chapter 09)."""
-    vocab = _int("vocab", vocab, 1)
-    beta = _beta(beta)
+    vocab = check_int("vocab", vocab, 1)
+    beta = check_number("beta", beta, 1, strict=True)
     p = np.arange(1, vocab + 1, dtype=float) ** -beta
     return p / p.sum()
 
@@ -104,7 +85,7 @@ def english_word_probs(vocab: int | None = None, *, wordlist: str = "large") -> 
     if wordlist not in ("large", "best", "small"):
         raise ValueError(f"wordlist must be one of large, best, small; got {wordlist!r}")
     if vocab is not None:
-        vocab = _int("vocab", vocab, 1)
+        vocab = check_int("vocab", vocab, 1)
     try:
         import wordfreq
     except ImportError as err:  # pragma: no cover - wordfreq is in requirements.txt
@@ -130,8 +111,8 @@ def fit_power_law(x, y) -> float:
 def fit_zipf_exponent(probs, first: int = 10, last: int = 10_000) -> float:
     """beta of p_i ~ i^(-beta) fitted on ranks first..last (chapter 09)."""
     p = _probs(probs, "probs")
-    first = _int("first", first, 1)
-    last = _int("last", last, first + 1)
+    first = check_int("first", first, 1)
+    last = check_int("last", last, first + 1)
     if last > p.size:
         raise ValueError(f"last must be <= the vocabulary size {p.size}; got {last}")
     ranks = np.arange(first, last + 1)
@@ -141,7 +122,7 @@ def fit_zipf_exponent(probs, first: int = 10, last: int = 10_000) -> float:
 def cut_tail(p, k: int) -> np.ndarray:
     """Keep the k most probable tokens and renormalise (chapter 09; top-k with ties broken by rank)."""
     p = _probs(p)
-    k = _int("k", k, 1)
+    k = check_int("k", k, 1)
     if k >= p.size:
         return p.copy()
     threshold = np.partition(p, p.size - k)[p.size - k]  # the k-th largest value
@@ -168,7 +149,7 @@ def tail_mass(p, k) -> np.ndarray:
 def sample_counts(q, tokens: int, rng: np.random.Generator) -> np.ndarray:
     """Counts of ``tokens`` draws from q (one multinomial draw) (chapter 09)."""
     q = _probs(q, "q")
-    tokens = _int("tokens", tokens, 0)
+    tokens = check_int("tokens", tokens, 0)
     return rng.multinomial(tokens, q)
 
 
@@ -207,7 +188,7 @@ def expected_error(p, tokens, q=None) -> np.ndarray:
 
 def clean_error_asymptotic(beta: float, tokens) -> np.ndarray:
     """Gamma(1 - 1/beta) / (beta zeta(beta)^(1/beta)) T^(-(1 - 1/beta)), infinite vocabulary (chapter 09)."""
-    beta = _beta(beta)
+    beta = check_number("beta", beta, 1, strict=True)
     T = np.asarray(tokens, dtype=float)
     if np.any(T <= 0):
         raise ValueError(f"tokens must be > 0; got {tokens!r}")
@@ -217,7 +198,7 @@ def clean_error_asymptotic(beta: float, tokens) -> np.ndarray:
 
 def tail_floor_asymptotic(beta: float, k) -> np.ndarray:
     """k^(-(beta-1)) / ((beta-1) zeta(beta)), the tail mass beyond rank k for large k (chapter 09)."""
-    beta = _beta(beta)
+    beta = check_number("beta", beta, 1, strict=True)
     k = np.asarray(k, dtype=float)
     if np.any(k <= 0):
         raise ValueError(f"k must be > 0; got {k!r}")
@@ -257,12 +238,12 @@ def simulate_generations(p, tokens: int, generations: int, *, k: int | None = No
     the (cut) truth. Returns the test errors, shape (chains, generations + 1).
     """
     p = _probs(p)
-    tokens = _int("tokens", tokens, 1)
-    generations = _int("generations", generations, 0)
-    chains = _int("chains", chains, 1)
+    tokens = check_int("tokens", tokens, 1)
+    generations = check_int("generations", generations, 0)
+    chains = check_int("chains", chains, 1)
     if k is not None:
-        k = _int("k", k, 1)
-    clean_fraction = _fraction("clean_fraction", clean_fraction)
+        k = check_int("k", k, 1)
+    clean_fraction = check_number("clean_fraction", clean_fraction, 0, 1)
     if transform is not None and not callable(transform):
         raise ValueError(f"transform must be a callable or None; got {transform!r}")
     rng = np.random.default_rng(seed)
