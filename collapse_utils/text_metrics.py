@@ -1,0 +1,89 @@
+"""Diversity of a set of texts (chapter 06, "Language models trained on their own text").
+
+- :func:`words`: a text split into lower-cased words and punctuation marks;
+- :func:`distinct_n`: distinct-n of Li et al. (2016), the number of distinct word
+  n-grams in the whole set divided by the number of n-grams;
+- :func:`self_bleu`: self-BLEU of Zhu et al. (2018), the mean sentence BLEU of each
+  text against all the others as references, computed with ``sacrebleu``
+  (high: the texts resemble one another);
+- :func:`repeated_ngram_share`: rep-n of Welleck et al. (2020), the share of
+  n-grams of a text that repeat an earlier n-gram of the same text, averaged
+  over texts.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+__all__ = ["words", "ngrams", "distinct_n", "self_bleu", "repeated_ngram_share"]
+
+_WORD = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")
+
+
+def _check_texts(texts) -> list[str]:
+    if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
+        raise ValueError("texts must be a sequence of strings (not a single string)")
+    return list(texts)
+
+
+def _check_n(n) -> int:
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise ValueError(f"n must be an integer >= 1; got {n!r}")
+    return int(n)
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words (letters, digits, apostrophes) and single punctuation marks."""
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a string; got {type(text).__name__}")
+    return _WORD.findall(text.lower())
+
+
+def ngrams(tokens, n: int) -> list[tuple]:
+    """The n-grams of a token list, in order."""
+    n = _check_n(n)
+    tokens = list(tokens)
+    return [tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1)]
+
+
+def distinct_n(texts, n: int = 1) -> float:
+    """Distinct word n-grams of all ``texts`` over the total number of word n-grams
+    (0 if there is none) (chapter 06)."""
+    texts, n = _check_texts(texts), _check_n(n)
+    grams = [g for t in texts for g in ngrams(words(t), n)]
+    return len(set(grams)) / len(grams) if grams else 0.0
+
+
+def self_bleu(texts, max_texts: int | None = 100, seed: int = 0) -> float:
+    """Mean sentence BLEU (sacrebleu, 0-100, exponential smoothing, effective order)
+    of each text against all the others (chapter 06). With more than ``max_texts``
+    texts, a random subset of that many (seeded) is scored."""
+    from sacrebleu.metrics import BLEU
+
+    texts = _check_texts(texts)
+    if len(texts) < 2:
+        raise ValueError(f"texts must hold at least 2 texts; got {len(texts)}")
+    if max_texts is not None:
+        if isinstance(max_texts, bool) or not isinstance(max_texts, (int, np.integer)) or max_texts < 2:
+            raise ValueError(f"max_texts must be an integer >= 2 or None; got {max_texts!r}")
+        if len(texts) > max_texts:
+            keep = np.sort(np.random.default_rng(seed).choice(len(texts), size=max_texts, replace=False))
+            texts = [texts[i] for i in keep]
+    bleu = BLEU(effective_order=True)
+    scores = [bleu.sentence_score(t, texts[:i] + texts[i + 1:]).score for i, t in enumerate(texts)]
+    return float(np.mean(scores))
+
+
+def repeated_ngram_share(texts, n: int = 2) -> float:
+    """rep-n (chapter 06): per text, 1 - distinct n-grams / n-grams (the share of
+    n-grams that repeat an earlier one of the same text), averaged over the texts
+    that have at least one n-gram."""
+    texts, n = _check_texts(texts), _check_n(n)
+    shares = []
+    for t in texts:
+        grams = ngrams(words(t), n)
+        if grams:
+            shares.append(1 - len(set(grams)) / len(grams))
+    return float(np.mean(shares)) if shares else 0.0
