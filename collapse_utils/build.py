@@ -233,6 +233,9 @@ def execute(source: Path, target: Path, parameters: dict, timeout: int | None) -
                 progress_bar=False,
                 log_output=False,
                 execution_timeout=timeout,
+                # the kernel's own log: errors only (not its start-up warnings),
+                # so the build prints one line per notebook
+                extra_arguments=["--IPKernelApp.log_level=ERROR"],
             )
         except PapermillExecutionError as err:
             # papermill inserts one "injected-parameters" cell after the parameters cell
