@@ -18,20 +18,11 @@ beam search (5 beams) and of ancestral sampling, in generated tokens per second.
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
+from timing import best_time
 
 from collapse_utils import lm
-
-
-def best_time(f, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        f()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def matmul_flops(n: int, repeats: int) -> float:

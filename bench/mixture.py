@@ -11,9 +11,10 @@ chain-generations per second for each and their ratio.
 from __future__ import annotations
 
 import os
-import time
 
 os.environ.setdefault("COLLAPSE_PROGRESS", "0")
+
+from timing import best_time  # noqa: E402
 
 from collapse_utils.mixture import simulate_weights  # noqa: E402
 
@@ -22,11 +23,8 @@ GENERATIONS = 50
 
 def rate(method: str, weights, n: int, chains: int, repeats: int = 3) -> float:
     """Best of ``repeats`` runs, in chain-generations per second."""
-    best = float("inf")
-    for r in range(repeats):
-        start = time.perf_counter()
-        simulate_weights(weights, n, GENERATIONS, chains, seed=r, method=method)
-        best = min(best, time.perf_counter() - start)
+    seeds = iter(range(repeats))
+    best = best_time(lambda: simulate_weights(weights, n, GENERATIONS, chains, seed=next(seeds), method=method), repeats)
     return chains * GENERATIONS / best
 
 

@@ -15,7 +15,8 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
+
+from timing import best_time
 
 from collapse_utils.gaussian import simulate
 
@@ -23,11 +24,8 @@ from collapse_utils.gaussian import simulate
 def rate(method: str, n: int, generations: int, chains: int, repeats: int) -> float:
     """Best chain-generations per second over ``repeats`` runs (after a warm-up)."""
     simulate(n, generations, chains, method=method, seed=0)
-    best = float("inf")
-    for r in range(repeats):
-        start = time.perf_counter()
-        simulate(n, generations, chains, method=method, seed=r + 1)
-        best = min(best, time.perf_counter() - start)
+    seeds = iter(range(1, repeats + 1))
+    best = best_time(lambda: simulate(n, generations, chains, method=method, seed=next(seeds)), repeats)
     return generations * chains / best
 
 

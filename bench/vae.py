@@ -13,22 +13,13 @@ unless ``--threads`` is given.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
+from timing import best_time
 
 from collapse_utils.data import load_mnist
 from collapse_utils.vae import VAEFamily, train_classifier
-
-
-def best_time(f, repeats: int) -> float:
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        f()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main() -> None:
