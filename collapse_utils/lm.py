@@ -32,6 +32,7 @@ from torch.nn import functional as F
 
 from collapse_utils.checks import check_int, check_number, check_positive
 from collapse_utils.loop import seed_torch
+from collapse_utils.sampling import filter_logits  # noqa: F401  (public here too, shared with chapter 08)
 
 __all__ = [
     "BPETokenizer",
@@ -288,28 +289,6 @@ def perplexity(model: GPT, blocks) -> float:
 
 
 # --- decoding ---------------------------------------------------------------------------
-
-
-def filter_logits(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
-                  top_p: float | None = None) -> torch.Tensor:
-    """Logits divided by ``temperature``, with every token outside the ``top_k``
-    most probable, or outside the smallest set whose probability reaches
-    ``top_p``, set to -inf (chapters 06 and later). Works on the last axis."""
-    temperature = check_positive("temperature", temperature)
-    logits = torch.as_tensor(logits, dtype=torch.float32) / temperature
-    if top_k is not None:
-        top_k = check_int("top_k", top_k, 1)
-        if top_k < logits.shape[-1]:
-            kth = torch.topk(logits, top_k, dim=-1).values[..., -1:]
-            logits = logits.masked_fill(logits < kth, float("-inf"))
-    if top_p is not None:
-        if isinstance(top_p, bool) or not isinstance(top_p, (int, float)) or not 0 < top_p <= 1:
-            raise ValueError(f"top_p must be a number in (0, 1]; got {top_p!r}")
-        ordered, order = torch.sort(logits, dim=-1, descending=True)
-        cumulative = torch.softmax(ordered, dim=-1).cumsum(dim=-1)
-        drop = cumulative - torch.softmax(ordered, dim=-1) >= top_p  # keep the token that crosses top_p
-        logits = logits.masked_fill(torch.zeros_like(drop).scatter(-1, order, drop), float("-inf"))
-    return logits
 
 
 def apply_repetition_penalty(logits: torch.Tensor, seen: torch.Tensor, penalty: float) -> torch.Tensor:
