@@ -20,6 +20,22 @@ from collapse_utils.params import Param
 
 SEED = Param(int, low=0, doc="seed of the random generator")
 
+# Chapter 06's language model; chapter 08 retrains the same model (same cache keys).
+_LANGUAGE_MODEL: dict[str, Param] = {
+    "source": Param(str, choices=("shakespeare", "pydoc", "wikitext2"),
+                    doc="text corpus: Shakespeare's plays or Python's docs (offline), wikitext-2 (online)"),
+    "vocab_size": Param(int, low=260, high=65536, doc="BPE vocabulary size"),
+    "block": Param(int, low=4, high=64, doc="tokens per prompt and per continuation (the paper: 64)"),
+    "d_model": Param(int, low=8, high=1024, doc="width of the transformer"),
+    "layers": Param(int, low=1, high=24, doc="transformer blocks"),
+    "pretrain_tokens": Param(int, low=1000, doc="tokens of the pretrain split the base model trains on"),
+    "n_train": Param(int, low=8, doc="real training blocks (generation 0's data)"),
+    "n_test": Param(int, low=8, doc="held-out test blocks for perplexity"),
+    "epochs": Param(int, low=1, doc="fine-tuning epochs per generation (the paper: 5)"),
+    "batch_size": Param(int, low=1, high=1024, doc="fine-tuning minibatch size"),
+    "lr": Param(float, low=1e-6, high=1e-1, doc="fine-tuning learning rate (AdamW)"),
+}
+
 NOTEBOOKS: dict[str, dict[str, Param]] = {
     "01_retraining_loop": {
         "n": Param(int, low=2, doc="samples drawn from the previous model each generation"),
@@ -81,20 +97,9 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "seed": SEED,
     },
     "06_language_models": {
-        "source": Param(str, choices=("shakespeare", "pydoc", "wikitext2"),
-                        doc="text corpus: Shakespeare's plays or Python's docs (offline), wikitext-2 (online)"),
-        "vocab_size": Param(int, low=260, high=65536, doc="BPE vocabulary size"),
-        "block": Param(int, low=4, high=64, doc="tokens per prompt and per continuation (the paper: 64)"),
-        "d_model": Param(int, low=8, high=1024, doc="width of the transformer"),
-        "layers": Param(int, low=1, high=24, doc="transformer blocks"),
-        "pretrain_tokens": Param(int, low=1000, doc="tokens of the pretrain split the base model trains on"),
-        "n_train": Param(int, low=8, doc="real training blocks (generation 0's data)"),
-        "n_test": Param(int, low=8, doc="held-out test blocks for perplexity"),
+        **_LANGUAGE_MODEL,
         "generations": Param(int, low=1, doc="retraining rounds after generation 0 (the paper: 9)"),
         "seeds": Param(int, low=1, doc="independent runs per setting (for bands)"),
-        "epochs": Param(int, low=1, doc="fine-tuning epochs per generation (the paper: 5)"),
-        "batch_size": Param(int, low=1, high=1024, doc="fine-tuning minibatch size"),
-        "lr": Param(float, low=1e-6, high=1e-1, doc="fine-tuning learning rate (AdamW)"),
         "real_fraction": Param(float, low=0.0, high=1.0, doc="share of real data kept each generation"),
         "beams": Param(int, low=1, high=16, doc="beams of the beam search (the paper: 5)"),
         "repetition_penalty": Param(float, low=1.0, high=10.0, doc="repetition penalty (the paper's code: 3.0)"),
@@ -120,6 +125,7 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "seed": SEED,
     },
     "08_mitigations_sampling": {
+        **_LANGUAGE_MODEL,
         "vocab": Param(int, low=10, doc="Zipf vocabulary size"),
         "beta": Param(float, low=1.05, high=4.0, doc="Zipf exponent"),
         "tokens": Param(int, low=10, doc="training tokens per generation of the Zipf loop"),
@@ -129,17 +135,6 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "oversample": Param(float, low=0.0, high=0.5, doc="share of each training set drawn uniformly over known tokens"),
         "gauss_n": Param(int, low=3, doc="sample size of the Gaussian example"),
         "gauss_chains": Param(int, low=10, doc="chains of the Gaussian check"),
-        "source": Param(str, choices=("shakespeare", "pydoc", "wikitext2"), doc="chapter 06's text corpus"),
-        "vocab_size": Param(int, low=260, high=65536, doc="chapter 06's BPE vocabulary size"),
-        "block": Param(int, low=4, high=64, doc="chapter 06's tokens per prompt and continuation"),
-        "d_model": Param(int, low=8, high=1024, doc="chapter 06's transformer width"),
-        "layers": Param(int, low=1, high=24, doc="chapter 06's transformer blocks"),
-        "pretrain_tokens": Param(int, low=1000, doc="chapter 06's pretraining tokens"),
-        "n_train": Param(int, low=8, doc="chapter 06's real training blocks"),
-        "n_test": Param(int, low=8, doc="chapter 06's held-out test blocks"),
-        "epochs": Param(int, low=1, doc="fine-tuning epochs per generation"),
-        "batch_size": Param(int, low=1, high=1024, doc="fine-tuning minibatch size"),
-        "lr": Param(float, low=1e-6, high=1e-1, doc="fine-tuning learning rate (AdamW)"),
         "lm_generations": Param(int, low=1, doc="retraining rounds of the language model per temperature"),
         "lm_temp_low": Param(float, low=0.05, high=1.0, doc="the language model's temperature below 1"),
         "lm_temp_high": Param(float, low=1.0, high=5.0, doc="the language model's temperature above 1"),
