@@ -1,0 +1,94 @@
+"""Independent checks of chapter 02's exercise answers (collapse_utils.answers.ch02).
+
+Exact values are recomputed from scipy's chi-square distribution (moments and
+numerical integration); Monte-Carlo checks use fixed seeds and allow Z = 4
+standard errors (a false alarm has probability about 6e-5 per comparison).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import integrate, stats
+
+from collapse_utils.answers import solve
+
+Z = 4.0  # standard errors allowed for Monte-Carlo means
+
+
+def _log_drift(n: int, k: int) -> float:
+    """E[log(chi2_(n-1) / k)] by numerical integration against scipy's density."""
+    dist = stats.chi2(n - 1)
+    value, _ = integrate.quad(lambda x: math.log(x / k) * dist.pdf(x), 0, np.inf, limit=200)
+    return value
+
+
+def test_article():
+    ans = solve("ex-02-article")
+    sigma0_sq, n, t, threshold = ans["sigma0_sq"], ans["n"], ans["t"], ans["threshold"]
+    assert (sigma0_sq, n, t, threshold) == (100.0, 100, 10, 50.0)
+    factor = stats.chi2(n - 1).mean() / n
+    assert math.isclose(ans["ratio"], factor)
+    # Monte Carlo: sigma_t^2 = sigma0^2 prod of t independent chi2_(n-1)/n
+    rng = np.random.default_rng(3)
+    draws = sigma0_sq * np.prod(stats.chi2(n - 1).rvs(size=(200_000, t), random_state=rng) / n, axis=1)
+    assert abs(draws.mean() - ans["var_t"]) <= Z * draws.std(ddof=1) / math.sqrt(draws.size)
+    # brute force: first t with E[sigma_t^2] < threshold, and first t on the typical path
+    t_mean = next(s for s in range(1, 10_000) if sigma0_sq * factor**s < threshold)
+    assert ans["t_halve"] == t_mean == math.ceil(ans["t_real"])
+    for key, k in (("t_typical", n), ("t_unbiased", n - 1)):
+        drift = _log_drift(n, k)
+        assert ans[key] == next(s for s in range(1, 10_000) if s * drift < math.log(0.5))
+
+
+def test_var_of_var():
+    ans = solve("ex-02-var-of-var")
+    assert (ans["rel_se_pct"], ans["t"], ans["n_a"], ans["n_b"]) == (10, 100, 100, 20)
+    rel_se = ans["rel_se_pct"] / 100
+    for key in ("a", "b"):
+        n, t = ans[f"n_{key}"], ans["t"]
+        chi = stats.chi2(n - 1)
+        m1, m2 = chi.moment(1) / n, chi.moment(2) / n**2
+        rel_var = m2**t / m1 ** (2 * t) - 1
+        assert math.isclose(ans[f"rel_var_{key}"], rel_var, rel_tol=1e-9)
+        assert ans[f"chains_{key}"] == math.ceil(rel_var / rel_se**2)
+    # Monte Carlo at the smaller relative variance: the second moment of the product
+    n, t = ans["n_a"], ans["t"]
+    rng = np.random.default_rng(4)
+    log_v = np.zeros(50_000)
+    for _ in range(t):
+        log_v += np.log(rng.chisquare(n - 1, log_v.size) / (n - 1))  # normalised to mean 1
+    ratio = np.exp(2 * log_v)  # sigma_t^4 / E[sigma_t^2]^2, mean = 1 + relative variance
+    assert abs(ratio.mean() - (1 + ans["rel_var_a"])) <= Z * ratio.std(ddof=1) / math.sqrt(ratio.size)
+
+
+def test_drift_expansion():
+    ans = solve("ex-02-drift-expansion")
+    n = ans["n"]
+    assert n == 100
+    drift = _log_drift(n, n - 1)
+    assert math.isclose(ans["drift"], drift, rel_tol=1e-7)
+    assert ans["t_exact"] == next(s for s in range(1, 10_000) if s * drift < math.log(0.5))
+    assert math.isclose(ans["t_real"], math.log(2) / -drift, rel_tol=1e-7)
+    # the expansion: first order -1/(n-1), second order closer to the exact drift
+    assert math.isclose(ans["t_first"], (n - 1) * math.log(2))
+    assert abs(ans["drift_second"] - drift) < abs(ans["drift_first"] - drift) / 100
+    assert abs(ans["drift_second"] - drift) < 1e-8  # the error is O(n^-4)
+    assert math.isclose(ans["t_second"], math.log(2) / -ans["drift_second"])
+
+
+def test_mvn_det():
+    ans = solve("ex-02-mvn-det")
+    n, d = ans["n"], ans["d"]
+    assert (n, d) == (20, 5)
+    # Monte Carlo: det Sigma_1 / det Sigma_0 = det W / n^d with W ~ Wishart(n - 1, I_d)
+    W = stats.wishart(df=n - 1, scale=np.eye(d)).rvs(size=100_000, random_state=np.random.default_rng(5))
+    det = np.linalg.det(W) / n**d
+    assert abs(det.mean() - ans["det_ratio"]) <= Z * det.std(ddof=1) / math.sqrt(det.size)
+    log_det = np.log(det) / d
+    assert abs(log_det.mean() - math.log(ans["typical_per_dim"])) <= Z * log_det.std(ddof=1) / math.sqrt(det.size)
+    assert math.isclose(ans["per_dim"], ans["det_ratio"] ** (1 / d))
+    assert math.isclose(ans["mean_factor"], stats.chi2(n - 1).mean() / n)
+    assert math.isclose(ans["mean_factor_d"], ans["mean_factor"] ** d)
+    assert abs(ans["per_dim"] - ans["per_dim_approx"]) < 0.01  # the first-order expansion is close
