@@ -1,0 +1,66 @@
+"""Numeric answers of chapter 08's exercises ("Mitigations: sampling and diversity")."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+from collapse_utils import sampling, zipf
+from collapse_utils.answers import answer
+
+VOCAB, BETA = 2000, 1.5  # the Zipf model of chapter 08 (its book parameters)
+
+
+@answer("ex-08-compound")
+def compound():
+    """Chapter 08: generations at temperature 0.95 until the top token has more than 90% of the mass."""
+    tau, share = 0.95, 0.9
+    p = zipf.zipf_probs(VOCAB, BETA)
+    t = 1
+    while sampling.filter_probs(p, temperature=tau**t)[0] <= share:
+        t += 1
+    return {
+        "vocab": VOCAB,
+        "beta": BETA,
+        "tau": tau,
+        "generations": t,
+        "p1": float(p[0]),
+        "p1_before": float(sampling.filter_probs(p, temperature=tau ** (t - 1))[0]),
+        "p1_at": float(sampling.filter_probs(p, temperature=tau**t)[0]),
+        "effective_tau": tau**t,
+    }
+
+
+@answer("ex-08-gauss-small-n")
+def gauss_small_n():
+    """Chapter 08: the temperatures offsetting the Gaussian's collapse in mean and in median."""
+    out = {}
+    for n in (10, 100):
+        out[f"tau_mean_{n}"] = n / (n - 1)
+        out[f"tau_log_{n}"] = float(n / 2 * np.exp(-special.digamma((n - 1) / 2)))
+    out["drift_10"] = float(special.digamma(9 / 2) + np.log(2 / 10))  # E log(chi2_9 / 10)
+    return out
+
+
+@answer("ex-08-top-p")
+def top_p():
+    """Chapter 08: size of the nucleus of chapter 08's Zipf model at top-p 0.95 and 0.99."""
+    p = zipf.zipf_probs(VOCAB, BETA)
+    out = {"vocab": VOCAB, "beta": BETA}
+    for name, cut in (("95", 0.95), ("99", 0.99)):
+        kept = sampling.filter_probs(p, top_p=cut) > 0
+        out[f"size_{name}"] = int(kept.sum())
+        out[f"mass_{name}"] = float(p[kept].sum())
+    return out
+
+
+@answer("ex-08-top-k")
+def top_k():
+    """Chapter 08: probability mass removed by top-k on chapter 08's Zipf model."""
+    p = zipf.zipf_probs(VOCAB, BETA)
+    small, large = 50, 500
+    out = {"vocab": VOCAB, "beta": BETA, "k_small": small, "k_large": large}
+    out["removed_small"] = float(zipf.tail_mass(p, small))
+    out["removed_large"] = float(zipf.tail_mass(p, large))
+    out["share_of_vocab"] = large / VOCAB
+    return out
