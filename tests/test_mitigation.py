@@ -232,3 +232,15 @@ def test_bad_arguments(call, match):
 def test_bertrand_bound():
     assert mt.bertrand_max_ratio() == 0.5
     assert mt.bertrand_max_ratio(1.0) == 0.25
+
+
+@pytest.mark.parametrize("n, lam", [(1000, 0.05), (200, 0.1), (5000, 0.02)])
+def test_fixed_pool_mean_error_is_the_pools_error_plus_the_wandering(n, lam):
+    # Chapter 07's approximation q_inf ~ s0/k + (1-lam) s0 / ((2-lam) lam n), k = lam n:
+    # first order in 1/k, so it must hold to a relative error of order 1/k (here 5/k).
+    s0 = 1.0
+    k = round(lam * n)
+    _, q = mt.mix_fixed_point(n, lam, fresh=False, sigma0_sq=s0)
+    approx = s0 / k + (1 - lam) * s0 / ((2 - lam) * lam * n)
+    assert q == pytest.approx(approx, rel=5 / k)
+    assert q > s0 / k * 1.3  # the wandering term is not negligible: s0/k alone is wrong
