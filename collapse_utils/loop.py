@@ -304,7 +304,8 @@ def run(
 ) -> History:
     """Run ``generations`` rounds of iterative retraining and return the history.
 
-    family: the model family (``fit`` and ``sample``).
+    family: the model family (``fit`` and ``sample``). A family whose attribute
+        ``fit_needs_generation`` is true is called as ``fit(data, rng, generation=t)``.
     generations: number of retraining rounds (>= 0); the history has
         ``generations + 1`` rows, generation 0 included.
     policy: a policy object or one of ``POLICY_NAMES`` (``"mix"`` needs options,
@@ -394,7 +395,10 @@ def run(
             if len(state.synthetic) > before:
                 kept_batch = state.synthetic[-1]
         if t >= first_fit:
-            model = family.fit(data, rng)
+            if getattr(family, "fit_needs_generation", False):  # e.g. families.CycleFamily (chapter 10)
+                model = family.fit(data, rng, generation=t)
+            else:
+                model = family.fit(data, rng)
         step = Step(generation=t, model=model, data=data, n_real=n_real)
         row = {"generation": t, "n_train": 0 if data is None else len(data), "n_real": n_real}
         for name, f in metrics.items():
