@@ -151,6 +151,28 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "clean_fraction": Param(float, low=0.0, high=1.0, doc="share of clean tokens kept each generation"),
         "seed": SEED,
     },
+    "10_common_confusions": {
+        "task_n": Param(int, low=10, doc="samples per generation in the forgetting-vs-collapse experiment"),
+        "task_generations": Param(int, low=2, doc="generations of the forgetting-vs-collapse experiment"),
+        "task_chains": Param(int, low=1, doc="independent runs of each arm (forgetting, collapse)"),
+        "shift": Param(float, low=0.0, doc="how far task B is shifted from task A"),
+        "family_n": Param(int, low=10, doc="samples per generation in the model-family experiment"),
+        "family_generations": Param(int, low=1, doc="generations of the model-family experiment"),
+        "family_chains": Param(int, low=1, doc="independent runs per model family"),
+        "n": Param(int, low=10, doc="samples per generation of the Gaussian augmentation experiment"),
+        "real_fraction": Param(float, low=0.01, high=1.0, doc="share of real data in the augmentation experiment"),
+        "generations": Param(int, low=2, doc="generations of the augmentation experiment"),
+        "loop_chains": Param(int, low=2, doc="Gaussian chains run through the loop"),
+        "w": Param(float, low=0.0, high=1.0, doc="true weight of the minority component (exact chain)"),
+        "seed": SEED,
+    },
+    "11_exercises": {
+        "chains": Param(int, low=10, doc="chains of the exact Gaussian simulator (problem 1)"),
+        "generations": Param(int, low=1, doc="generations shown for problem 1"),
+        "horizon_chains": Param(int, low=10, doc="unbiased chains followed to the long horizon (problem 1)"),
+        "mix_chains": Param(int, low=10, doc="chains of the 5% fixed human data loop (problem 2)"),
+        "seed": SEED,
+    },
 }
 
 DEFAULTS: dict[str, dict] = {
@@ -287,6 +309,28 @@ DEFAULTS: dict[str, dict] = {
         "clean_fraction": 0.05,
         "seed": 2024,
     },
+    "10_common_confusions": {
+        "task_n": 100,
+        "task_generations": 40,
+        "task_chains": 16,
+        "shift": 6.0,
+        "family_n": 200,
+        "family_generations": 30,
+        "family_chains": 16,
+        "n": 100,
+        "real_fraction": 0.1,
+        "generations": 50,
+        "loop_chains": 500,
+        "w": 0.02,
+        "seed": 2024,
+    },
+    "11_exercises": {
+        "chains": 20000,
+        "generations": 120,
+        "horizon_chains": 5000,
+        "mix_chains": 20000,
+        "seed": 2024,
+    },
 }
 
 PROFILES: dict[str, dict[str, dict]] = {
@@ -322,6 +366,11 @@ PROFILES: dict[str, dict[str, dict]] = {
         "09_tale_of_tails": {
             "vocab": 20_000, "tokens_max": 100_000, "sim_chains": 1, "gen_tokens": 5000, "generations": 3, "k": 100,
         },
+        "10_common_confusions": {
+            "task_generations": 4, "task_chains": 2, "family_n": 100, "family_generations": 3, "family_chains": 2,
+            "generations": 8, "loop_chains": 20,
+        },
+        "11_exercises": {"chains": 400, "horizon_chains": 200, "mix_chains": 400},
     },
     "book": {},
     "paper": {
@@ -345,5 +394,8 @@ PROFILES: dict[str, dict[str, dict]] = {
                                 "vae_generations": 5, "vae_epochs": 10, "vae_width": 16},
         "08_mitigations_sampling": {"chains": 200, "generations": 100, "gauss_chains": 100000, "lm_generations": 5},
         "09_tale_of_tails": {"vocab": 10_000_000, "tokens_max": 100_000_000, "sim_chains": 10, "generations": 30},
+        "10_common_confusions": {"task_chains": 100, "task_generations": 200, "family_chains": 100,
+                                 "family_generations": 100, "loop_chains": 10000},
+        "11_exercises": {"chains": 100000, "horizon_chains": 20000, "mix_chains": 100000},
     },
 }

@@ -1,0 +1,40 @@
+"""Numeric answers of chapter 10's exercises ("Common confusions")."""
+
+from __future__ import annotations
+
+import math
+
+from scipy import special
+
+from collapse_utils import mitigation as mt
+from collapse_utils.answers import answer
+
+
+@answer("ex-10-kde-growth")
+def kde_growth() -> dict[str, float]:
+    """Chapter 10: expected variance growth of an iterated Gaussian KDE (Scott's rule)."""
+    n, t = 100, 10
+    scott = n ** -0.2
+    growth = (n - 1) / n + scott**2
+    return {"n": n, "t": t, "scott_factor": scott, "growth": growth, "ratio": growth**t,
+            "neutral_factor": n ** -0.5}
+
+
+@answer("ex-10-signatures")
+def signatures() -> dict[str, float]:
+    """Chapter 10: forgetting (old-task log-likelihood drop) vs collapse (entropy drift)."""
+    delta, n, target = 3.0, 50, 0.5
+    drift = float(-0.5 * (special.digamma((n - 1) / 2) + math.log(2 / n)))  # entropy lost per generation
+    t = math.ceil(target / drift)
+    return {"delta": delta, "n": n, "target": target, "forget_drop": delta**2 / 2,
+            "drift": drift, "t": t, "drop_at_t": t * drift}
+
+
+@answer("ex-10-one-shot")
+def one_shot() -> dict[str, float]:
+    """Chapter 10: one-shot augmentation vs iterative mixing vs replacement (Gaussian, MLE)."""
+    n, lam, t = 50, 0.2, 20
+    s, _ = mt.mix_moments(n, lam, t)
+    star, _ = mt.mix_fixed_point(n, lam)
+    return {"n": n, "lam": lam, "share": 1 - lam, "t": t, "one_shot": float(s[2]), "iterative": float(s[t]),
+            "fixed_point": star, "replace": (1 - 1 / n) ** t}
