@@ -19,9 +19,10 @@ from collapse_utils.build import toc_notebooks
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHAPTERS = [f"notebooks/{nb.stem}" for nb in toc_notebooks(ROOT)]
-PAGES = ["book/intro", "book/how_to_run", "book/notation", *CHAPTERS, "book/bibliography"]
+PAGES = ["book/intro", "book/how_to_run", "book/notation", "book/glossary", *CHAPTERS, "book/results",
+         "book/bibliography"]
 # pages that must show at least one figure, and pages that must show typeset math
-WITH_FIGURES = {"book/intro", *CHAPTERS}
+WITH_FIGURES = {"book/intro", "book/results", *CHAPTERS}
 WITH_MATH = {"book/notation", *CHAPTERS}
 
 pytestmark = pytest.mark.browser
@@ -111,3 +112,23 @@ def test_page_renders(browser, server, page):
 
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     browser.save_screenshot(str(SCREENSHOTS / f"{page.replace('/', '__')}.png"))
+
+
+@pytest.mark.parametrize("page", CHAPTERS)
+def test_solutions_are_folded_and_open_with_one_click(browser, server, page):
+    from selenium.webdriver.common.by import By
+
+    browser.get(f"{server}/{page}.html")
+    _wait(browser, "return document.readyState === 'complete'")
+    solutions = browser.find_elements(By.CSS_SELECTOR, "div.solution.dropdown")
+    assert solutions, f"{page}: no solution dropdown"
+    for solution in solutions:
+        body = solution.find_elements(By.CSS_SELECTOR, "section, p:not(.admonition-title)")
+        assert body and not any(element.is_displayed() for element in body), f"{page}: a solution is open"
+    first = solutions[0]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", first)
+    first.find_element(By.CSS_SELECTOR, "button.toggle-button").click()
+    body = first.find_elements(By.CSS_SELECTOR, "section, p:not(.admonition-title)")
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(browser, 10).until(lambda d: any(element.is_displayed() for element in body))

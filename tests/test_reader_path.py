@@ -69,3 +69,24 @@ def test_next_links_walk_from_the_introduction_through_every_page(smoke_build):
         if match:
             page = urljoin(walked[-1], match.group(1)).split("#")[0]
     assert walked == expected
+
+
+PAGES = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) + sorted((ROOT / "book").glob("*.md"))
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
+def test_prose_cross_references_are_links_not_words(path):
+    """'chapter 3', 'see above', 'the previous section' become {doc}/{numref}/{ref} links."""
+    import nbformat
+
+    if path.suffix == ".ipynb":
+        nb = nbformat.read(path, as_version=4)
+        text = "\n".join(cell.source for cell in nb.cells if cell.cell_type == "markdown")
+    else:
+        text = path.read_text()
+    text = re.sub(r"```.*?```", " ", text, flags=re.S)
+    text = re.sub(r"\{[a-z:]+\}`[^`]*`", " ", text)
+    words = re.findall(
+        r"(?i)\b(?:see (?:above|below)|(?:previous|next|last) (?:section|chapters?)|chapters? \d+)", text
+    )
+    assert not words, f"{path.name}: {words}"
