@@ -9,11 +9,15 @@ import numpy as np
 from collapse_utils import gaussian
 from collapse_utils.answers import answer
 
+# The givens of the article's first problem (it lost them; these are ours), also
+# chapter 11's problem 1.
+SIGMA0_SQ, N, T, LEVEL = 100.0, 100, 10, 50.0
+
 
 @answer("ex-02-article")
 def article():
     """Chapter 02: the article's exercise, expected variance after t generations and halving times."""
-    sigma0_sq, n, t, threshold = 100.0, 100, 10, 50.0
+    sigma0_sq, n, t, threshold = SIGMA0_SQ, N, T, LEVEL
     return {
         "sigma0_sq": sigma0_sq,
         "n": n,

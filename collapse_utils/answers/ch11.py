@@ -17,10 +17,9 @@ from scipy import integrate, special
 from collapse_utils import gaussian, mixture
 from collapse_utils import mitigation as mt
 from collapse_utils.answers import answer
+from collapse_utils.answers.ch02 import LEVEL, SIGMA0_SQ, N, T, article  # problem 1 = ex-02-article
 from collapse_utils.checks import check_choice, check_int, check_positive
 
-# The givens of problem 1 (the article lost them; these are ours).
-SIGMA0_SQ, N, T, LEVEL = 100.0, 100, 10, 50.0
 # The givens of problem 2: chapter 07's choices (corpus size, human share, generations, rare weight).
 MIX_N, MIX_HUMAN, MIX_GENS, MIX_W = 1000, 0.05, 10, 0.01
 # Synthesis: horizon at which the two temperatures of chapter 08 are compared.
@@ -88,18 +87,18 @@ def median_crossing(n: int, fraction: float, estimator: str = "mle", temperature
 
 @answer("ex-11-expected-variance")
 def expected_variance() -> dict:
-    """Chapter 11, problem 1: expected variance after T generations and the halving time."""
-    expected_t = float(gaussian.expected_variance(N, T, sigma0_sq=SIGMA0_SQ))
-    t_real = math.log(SIGMA0_SQ / LEVEL) / math.log(N / (N - 1))
-    t_half = int(gaussian.generations_to_halve(N, fraction=LEVEL / SIGMA0_SQ))
+    """Chapter 11, problem 1: expected variance after T generations and the halving time
+    (chapter 02's ex-02-article, with the generations either side of the crossing)."""
+    first = article()
+    t_half = first["t_halve"]
     return {
         "sigma0_sq": SIGMA0_SQ,
         "n": N,
         "t": T,
         "level": LEVEL,
-        "ratio": (N - 1) / N,
-        "expected_t": expected_t,
-        "t_real": t_real,
+        "ratio": first["ratio"],
+        "expected_t": first["var_t"],
+        "t_real": first["t_real"],
         "t_half": t_half,
         "expected_before": float(gaussian.expected_variance(N, t_half - 1, sigma0_sq=SIGMA0_SQ)),
         "expected_at": float(gaussian.expected_variance(N, t_half, sigma0_sq=SIGMA0_SQ)),
