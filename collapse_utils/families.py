@@ -114,8 +114,7 @@ def pdf(model, x) -> np.ndarray:
     model = _unwrap(model)
     x = np.atleast_1d(np.asarray(x, dtype=float))
     if isinstance(model, GMMModel):
-        w, m, s = _gmm_parts(model)
-        return stats.norm.pdf((x[:, None] - m) / s) / s @ w
+        return model.pdf(x[:, None])
     if isinstance(model, GaussianModel):
         return stats.norm.pdf(x, model.mean, np.sqrt(model.var))
     return model.pdf(x)
