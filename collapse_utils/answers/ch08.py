@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
-from scipy import special
+import math
 
-from collapse_utils import sampling, zipf
+from collapse_utils import gaussian, sampling, zipf
 from collapse_utils.answers import answer
 
 VOCAB, BETA = 2000, 1.5  # the Zipf model of chapter 08 (its book parameters)
@@ -37,8 +36,8 @@ def gauss_small_n():
     out = {}
     for n in (10, 100):
         out[f"tau_mean_{n}"] = n / (n - 1)
-        out[f"tau_log_{n}"] = float(n / 2 * np.exp(-special.digamma((n - 1) / 2)))
-    out["drift_10"] = float(special.digamma(9 / 2) + np.log(2 / 10))  # E log(chi2_9 / 10)
+        out[f"tau_log_{n}"] = math.exp(-gaussian.log_variance_drift(n))  # (n/2) exp(-psi((n-1)/2))
+    out["drift_10"] = gaussian.log_variance_drift(10)  # E log(chi2_9 / 10)
     return out
 
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 
-from scipy import special
-
+from collapse_utils import gaussian
 from collapse_utils import mitigation as mt
 from collapse_utils.answers import answer
 
@@ -24,7 +23,7 @@ def kde_growth() -> dict[str, float]:
 def signatures() -> dict[str, float]:
     """Chapter 10: forgetting (old-task log-likelihood drop) vs collapse (entropy drift)."""
     delta, n, target = 3.0, 50, 0.5
-    drift = float(-0.5 * (special.digamma((n - 1) / 2) + math.log(2 / n)))  # entropy lost per generation
+    drift = -0.5 * gaussian.log_variance_drift(n)  # entropy lost per generation
     t = math.ceil(target / drift)
     return {"delta": delta, "n": n, "target": target, "forget_drop": delta**2 / 2,
             "drift": drift, "t": t, "drop_at_t": t * drift}
