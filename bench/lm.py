@@ -1,6 +1,6 @@
 """Benchmark: training throughput of chapter 06's tiny GPT on the CPU.
 
-Trains :class:`collapse_utils.lm.GPT` (vocabulary 1024 BPE tokens, tied
+Trains :class:`collapse_utils.families.lm.GPT` (vocabulary 1024 BPE tokens, tied
 embeddings, AdamW) on random token blocks and prints tokens per second
 (forward + backward + update) and the achieved model FLOP/s, as a share of the
 FLOP/s of one large ``torch.matmul`` (float32, ``--matmul`` square) measured in
@@ -22,7 +22,7 @@ import argparse
 import torch
 from timing import best_time
 
-from collapse_utils import lm
+from collapse_utils.families import lm
 
 
 def matmul_flops(n: int, repeats: int) -> float:

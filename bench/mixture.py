@@ -1,6 +1,6 @@
 """Benchmark: exact vs naive mixture-weight simulators (chapter 03), side by side.
 
-Runs ``collapse_utils.mixture.simulate_weights`` with ``method="exact"`` (one
+Runs ``collapse_utils.exact.categorical.simulate_weights`` with ``method="exact"`` (one
 multinomial draw per chain-generation) and ``method="naive"`` (draw the n labels
 and count them) in one process, for n = 100 and n = 1000, and prints
 chain-generations per second for each and their ratio.
@@ -16,7 +16,7 @@ os.environ.setdefault("COLLAPSE_PROGRESS", "0")
 
 from timing import best_time  # noqa: E402
 
-from collapse_utils.mixture import simulate_weights  # noqa: E402
+from collapse_utils.exact.categorical import simulate_weights  # noqa: E402
 
 GENERATIONS = 50
 

@@ -2,7 +2,7 @@
 
 Run: ``.venv/bin/python bench/theory.py`` (options: ``--repeats``, ``--seconds``).
 
-Both simulators come from :func:`collapse_utils.gaussian.simulate` and are
+Both simulators come from :func:`collapse_utils.exact.gaussian.simulate` and are
 vectorised over chains: ``exact`` draws one chi-square and one normal per
 chain-generation, ``naive`` draws the n samples and refits. For n = 100 and
 n = 1000 the script prints chain-generations per second for each, and the
@@ -18,7 +18,7 @@ import platform
 
 from timing import best_time
 
-from collapse_utils.gaussian import simulate
+from collapse_utils.exact.gaussian import simulate
 
 
 def rate(method: str, n: int, generations: int, chains: int, repeats: int) -> float:

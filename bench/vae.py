@@ -1,6 +1,6 @@
 """Benchmark: training throughput of chapter 05's convolutional VAE on the CPU.
 
-Trains :class:`collapse_utils.vae.VAEFamily` (latent 20, batch 256, Adam) on the
+Trains :class:`collapse_utils.families.vae.VAEFamily` (latent 20, batch 256, Adam) on the
 offline MNIST digits for a few epochs at several widths and prints images per
 second (forward + backward + update), best of ``--repeats`` runs. Also prints
 the classifier's training throughput. Uses torch's default number of threads
@@ -19,7 +19,8 @@ import torch
 from timing import best_time
 
 from collapse_utils.data import load_mnist
-from collapse_utils.vae import VAEFamily, train_classifier
+from collapse_utils.families.vae import VAEFamily
+from collapse_utils.measures.digits import train_classifier
 
 
 def main() -> None:

@@ -42,7 +42,7 @@ def code_version(modules: Iterable[ModuleType] | None = None) -> str:
     """SHA-256 of the source of ``modules`` (default: every module of collapse_utils)."""
     if modules is None:
         package = Path(__file__).parent
-        files = sorted(package.glob("*.py"))
+        files = sorted(p for p in package.rglob("*.py") if p.parent.name not in ("book", "answers"))
         sources = [f.read_bytes() for f in files]
     else:
         sources = [inspect.getsource(m).encode() for m in modules]

@@ -27,7 +27,7 @@ def smoke_build(tmp_path_factory):
         "COLLAPSE_CACHE_DIR": str(output / "_build" / "cache"),
     }
     done = subprocess.run(
-        [sys.executable, "-m", "collapse_utils.build", "--profile", "smoke", "--output", str(output)],
+        [sys.executable, "-m", "collapse_utils.book.build", "--profile", "smoke", "--output", str(output)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800,
     )
     if done.returncode != 0:

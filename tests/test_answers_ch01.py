@@ -13,7 +13,7 @@ from scipy import stats
 
 from collapse_utils import loop
 from collapse_utils.answers import solve
-from collapse_utils.gaussian import GaussianFamily, GaussianModel
+from collapse_utils.families.gaussian import GaussianFamily, GaussianModel
 
 Z = 4.0  # standard errors allowed for Monte-Carlo means
 

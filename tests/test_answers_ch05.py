@@ -8,8 +8,9 @@ import torch
 from scipy import stats
 from torch.distributions import Independent, Normal, kl_divergence
 
-from collapse_utils import vae
 from collapse_utils.answers import solve
+from collapse_utils.families import vae
+from collapse_utils.measures import digits
 
 
 def test_kl_of_a_diagonal_gaussian_to_the_standard_normal():
@@ -53,6 +54,6 @@ def test_entropy_of_a_uniform_and_a_collapsed_digit_histogram():
     histogram[[1, 7, 9, 4]] = [a["c1"], a["c7"], a["c9"], a["c4"]]
     assert histogram.tolist() == [0, 1600, 0, 0, 400, 0, 0, 1200, 0, 800] and a["total"] == histogram.sum()
     assert a["collapsed"] == pytest.approx(stats.entropy(histogram, base=2), rel=1e-12)
-    assert a["collapsed"] == pytest.approx(vae.histogram_entropy(np.r_[histogram, 0]), rel=1e-12)
+    assert a["collapsed"] == pytest.approx(digits.histogram_entropy(np.r_[histogram, 0]), rel=1e-12)
     # 2^H digits equally often would have the same entropy
     assert a["effective"] == pytest.approx(2 ** stats.entropy(histogram, base=2), rel=1e-12)

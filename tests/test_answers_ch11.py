@@ -16,6 +16,7 @@ import pytest
 from scipy import integrate, optimize, stats
 
 from collapse_utils.answers import ch11, solve
+from collapse_utils.exact import gaussian_mixing
 
 Z = 4.0  # tolerance of every Monte-Carlo check, in standard errors
 
@@ -182,10 +183,9 @@ def test_human_pool_moments_by_refitting_samples():
 
 
 def test_human_pool_fixed_point_and_contraction():
-    from collapse_utils import mitigation as mt
 
     ans = solve("ex-11-human-pool")
-    s, q = mt.mix_moments(ans["n"], 0.05, 600, fresh=False)
+    s, q = gaussian_mixing.mix_moments(ans["n"], 0.05, 600, fresh=False)
     assert s[-1] == pytest.approx(ans["s_star"], rel=1e-9)
     assert q[-1] == pytest.approx(ans["q_star"], rel=1e-9)
     # the distance to the fixed point shrinks by the contraction factor each generation

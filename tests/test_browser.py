@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from collapse_utils.build import toc_notebooks
+from collapse_utils.book.build import toc_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "_build" / "screenshots"

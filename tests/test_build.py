@@ -10,8 +10,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from collapse_utils import build
-from collapse_utils.build import BuildError, toc_notebooks
+from collapse_utils.book import build
+from collapse_utils.book.build import BuildError, toc_notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ["book/intro", "book/how_to_run", "book/notation", "book/bibliography"] + [

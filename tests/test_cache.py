@@ -14,7 +14,7 @@ def test_key_depends_on_name_params_code_and_environment(tmp_path, monkeypatch):
     assert a.key == Cache("exp", {"seed": 1, "n": 10}, root=tmp_path).key  # order-free
     assert a.key != Cache("exp", {"n": 11, "seed": 1}, root=tmp_path).key
     assert a.key != Cache("other", {"n": 10, "seed": 1}, root=tmp_path).key
-    import collapse_utils.gaussian as gaussian_module
+    import collapse_utils.exact.gaussian as gaussian_module
     import collapse_utils.loop as loop_module
 
     assert Cache("exp", {}, modules=[loop_module]).key != Cache("exp", {}, modules=[gaussian_module]).key

@@ -1,4 +1,4 @@
-"""Tests of collapse_utils.gmm (chapter 04, "Gaussian mixtures").
+"""Tests of collapse_utils.families.gmm (chapter 04, "Gaussian mixtures").
 
 Statistical tests use fixed seeds. Conventions:
 - Monte-Carlo means: within Z = 4 standard errors of the exact value (a false
@@ -15,22 +15,24 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-from collapse_utils import gmm, loop
+from collapse_utils import loop
 from collapse_utils.cache import Cache
+from collapse_utils.families.gmm import GMMFamily, GMMModel, ring_mixture, sample_gmm
+from collapse_utils.measures import distributions
 
 Z = 4.0  # standard errors allowed for Monte-Carlo means
 
 
-def two_d_mixture() -> gmm.GMMModel:
-    return gmm.GMMModel(
+def two_d_mixture() -> GMMModel:
+    return GMMModel(
         weights=[0.3, 0.7],
         means=[[0.0, 0.5], [1.5, -1.0]],
         covariances=[[[1.0, 0.3], [0.3, 0.5]], [[0.4, -0.1], [-0.1, 0.8]]],
     )
 
 
-def other_2d_mixture() -> gmm.GMMModel:
-    return gmm.GMMModel(
+def other_2d_mixture() -> GMMModel:
+    return GMMModel(
         weights=[0.5, 0.2, 0.3],
         means=[[-1.0, 0.0], [0.5, 1.0], [2.0, -0.5]],
         covariances=[np.eye(2) * 0.6, [[0.9, 0.2], [0.2, 0.3]], [[0.5, 0.0], [0.0, 1.2]]],
@@ -47,14 +49,14 @@ def grid_integral(values: np.ndarray, axis_points: np.ndarray) -> float:
 
 
 def test_l2_inner_matches_quadrature_in_one_dimension():
-    f = gmm.GMMModel([0.4, 0.6], [[-1.0], [2.0]], [[[0.5]], [[1.5]]])
-    g = gmm.GMMModel([1.0], [[0.3]], [[[2.0]]])
+    f = GMMModel([0.4, 0.6], [[-1.0], [2.0]], [[[0.5]], [[1.5]]])
+    g = GMMModel([1.0], [[0.3]], [[[2.0]]])
     for a, b in ((f, g), (f, f), (g, g)):
         def product(x, a=a, b=b):
             return float(a.pdf(np.array([[x]]))[0] * b.pdf(np.array([[x]]))[0])
 
         numeric = integrate.quad(product, -np.inf, np.inf, limit=200)[0]
-        assert gmm.l2_inner(a, b) == pytest.approx(numeric, rel=1e-7)
+        assert distributions.l2_inner(a, b) == pytest.approx(numeric, rel=1e-7)
 
 
 def test_l2_distance_matches_numerical_integration_in_two_dimensions():
@@ -64,22 +66,22 @@ def test_l2_distance_matches_numerical_integration_in_two_dimensions():
     points = np.stack([xx, yy], axis=-1)
     pf, pg = f.pdf(points), g.pdf(points)
     assert grid_integral(pf, axis_points) == pytest.approx(1.0, abs=1e-8)  # the grid is fine enough
-    assert gmm.l2_inner(f, g) == pytest.approx(grid_integral(pf * pg, axis_points), rel=1e-7)
+    assert distributions.l2_inner(f, g) == pytest.approx(grid_integral(pf * pg, axis_points), rel=1e-7)
     numeric = math.sqrt(grid_integral((pf - pg) ** 2, axis_points))
-    assert gmm.l2_distance(f, g) == pytest.approx(numeric, rel=1e-6)
+    assert distributions.l2_distance(f, g) == pytest.approx(numeric, rel=1e-6)
 
 
 def test_l2_distance_is_a_metric_on_examples():
     f, g = two_d_mixture(), other_2d_mixture()
-    h = gmm.GMMModel([1.0], [[0.0, 0.0]], [np.eye(2)])
-    assert gmm.l2_distance(f, f) == pytest.approx(0.0, abs=1e-7)
-    assert gmm.l2_distance(f, g) == pytest.approx(gmm.l2_distance(g, f), rel=1e-12)
-    assert gmm.l2_distance(f, g) <= gmm.l2_distance(f, h) + gmm.l2_distance(h, g)
+    h = GMMModel([1.0], [[0.0, 0.0]], [np.eye(2)])
+    assert distributions.l2_distance(f, f) == pytest.approx(0.0, abs=1e-7)
+    assert distributions.l2_distance(f, g) == pytest.approx(distributions.l2_distance(g, f), rel=1e-12)
+    assert distributions.l2_distance(f, g) <= distributions.l2_distance(f, h) + distributions.l2_distance(h, g)
     # a single Gaussian: ||N(0, s^2 I_d)||^2 = (4 pi s^2)^(-d/2)
-    assert gmm.l2_inner(h, h) == pytest.approx((4 * math.pi) ** -1)
+    assert distributions.l2_inner(h, h) == pytest.approx((4 * math.pi) ** -1)
     # the same mixture written with its components in another order is the same density
-    swapped = gmm.GMMModel(f.weights[::-1], f.means[::-1], f.covariances[::-1])
-    assert gmm.l2_distance(f, swapped) == pytest.approx(0.0, abs=1e-7)
+    swapped = GMMModel(f.weights[::-1], f.means[::-1], f.covariances[::-1])
+    assert distributions.l2_distance(f, swapped) == pytest.approx(0.0, abs=1e-7)
 
 
 # --- the model and the family ----------------------------------------------------------------
@@ -89,7 +91,7 @@ def test_sample_gmm_has_the_mixture_moments():
     f = two_d_mixture()
     rng = np.random.default_rng(1)
     n = 40_000
-    x, labels = gmm.sample_gmm(f, n, rng, return_labels=True)
+    x, labels = sample_gmm(f, n, rng, return_labels=True)
     assert x.shape == (n, 2) and labels.shape == (n,)
     mean = f.weights @ f.means
     second = sum(w * (c + np.outer(m, m)) for w, m, c in zip(f.weights, f.means, f.covariances))
@@ -108,9 +110,9 @@ def test_sample_gmm_has_the_mixture_moments():
 
 
 def test_fit_recovers_a_well_separated_mixture_and_is_reproducible():
-    truth = gmm.ring_mixture([0.25, 0.25, 0.5], radius=5.0, std=0.5)
-    x = gmm.sample_gmm(truth, 4000, np.random.default_rng(2))
-    family = gmm.GMMFamily(3)
+    truth = ring_mixture([0.25, 0.25, 0.5], radius=5.0, std=0.5)
+    x = sample_gmm(truth, 4000, np.random.default_rng(2))
+    family = GMMFamily(3)
     a = family.fit(x, np.random.default_rng(3))
     b = family.fit(x, np.random.default_rng(3))
     assert a == b  # the generator seeds sklearn's random_state
@@ -120,65 +122,65 @@ def test_fit_recovers_a_well_separated_mixture_and_is_reproducible():
     se = np.sqrt(truth.weights * (1 - truth.weights) / 4000)
     assert np.all(np.abs(a.weights[order] - truth.weights) < Z * se)
     assert np.all(np.abs(a.means[order] - truth.means) < 0.1)
-    assert gmm.count_modes(a, truth.means, radius=1.0) == 3
+    assert distributions.count_modes(a, truth.means, radius=1.0) == 3
     # a model pickles (the cache stores it) and compares by value
     assert pickle.loads(pickle.dumps(a)) == a
 
 
 def test_component_std_kinds():
-    m = gmm.GMMModel([0.5, 0.5], [[0.0, 0.0], [1.0, 1.0]], [np.diag([4.0, 1.0]), np.eye(2) * 0.25])
-    assert gmm.component_std(m) == pytest.approx([math.sqrt(2.0), 0.5])
-    assert gmm.component_std(m, "rms") == pytest.approx([math.sqrt(2.5), 0.5])
-    assert gmm.component_std(m, "max") == pytest.approx([2.0, 0.5])
-    one_d = gmm.GMMModel([1.0], [[0.0]], [[[0.09]]])
-    for kind in gmm.STD_KINDS:
-        assert gmm.component_std(one_d, kind) == pytest.approx([0.3])
+    m = GMMModel([0.5, 0.5], [[0.0, 0.0], [1.0, 1.0]], [np.diag([4.0, 1.0]), np.eye(2) * 0.25])
+    assert distributions.component_std(m) == pytest.approx([math.sqrt(2.0), 0.5])
+    assert distributions.component_std(m, "rms") == pytest.approx([math.sqrt(2.5), 0.5])
+    assert distributions.component_std(m, "max") == pytest.approx([2.0, 0.5])
+    one_d = GMMModel([1.0], [[0.0]], [[[0.09]]])
+    for kind in distributions.STD_KINDS:
+        assert distributions.component_std(one_d, kind) == pytest.approx([0.3])
 
 
 def test_modes_recovered_by_distance_and_weight():
     centers = np.array([[0.0, 0.0], [6.0, 0.0], [0.0, 6.0]])
-    m = gmm.GMMModel([0.6, 0.35, 0.05], [[0.3, -0.2], [3.0, 3.0], [5.5, 0.5]], [np.eye(2)] * 3)
-    assert gmm.modes_recovered(m, centers, radius=2.0).tolist() == [True, True, False]
-    assert gmm.count_modes(m, centers, radius=2.0, min_weight=0.1) == 1  # the 5% component is ignored
+    m = GMMModel([0.6, 0.35, 0.05], [[0.3, -0.2], [3.0, 3.0], [5.5, 0.5]], [np.eye(2)] * 3)
+    assert distributions.modes_recovered(m, centers, radius=2.0).tolist() == [True, True, False]
+    assert distributions.count_modes(m, centers, radius=2.0, min_weight=0.1) == 1  # the 5% component is ignored
     # a broad component between two modes recovers neither
-    assert gmm.count_modes(m, centers, radius=2.0) == 2
+    assert distributions.count_modes(m, centers, radius=2.0) == 2
 
 
 def test_bad_inputs_raise_value_errors_naming_the_argument():
     f = two_d_mixture()
     with pytest.raises(ValueError, match="weights"):
-        gmm.GMMModel([0.5, 0.6], [[0, 0], [1, 1]], [np.eye(2)] * 2)
+        GMMModel([0.5, 0.6], [[0, 0], [1, 1]], [np.eye(2)] * 2)
     with pytest.raises(ValueError, match="covariances"):
-        gmm.GMMModel([1.0], [[0, 0]], [[[1.0, 0.0], [0.0, -1.0]]])
+        GMMModel([1.0], [[0, 0]], [[[1.0, 0.0], [0.0, -1.0]]])
     with pytest.raises(ValueError, match="means"):
-        gmm.GMMModel([1.0], [0.0, 0.0], [np.eye(2)])
+        GMMModel([1.0], [0.0, 0.0], [np.eye(2)])
     with pytest.raises(ValueError, match="n_components"):
-        gmm.GMMFamily(0)
+        GMMFamily(0)
     with pytest.raises(ValueError, match="tol"):
-        gmm.GMMFamily(2, tol=-1)
+        GMMFamily(2, tol=-1)
     with pytest.raises(ValueError, match="data"):
-        gmm.GMMFamily(3).fit(np.zeros((2, 2)), np.random.default_rng(0))
+        GMMFamily(3).fit(np.zeros((2, 2)), np.random.default_rng(0))
     with pytest.raises(ValueError, match="kind"):
-        gmm.component_std(f, "median")
+        distributions.component_std(f, "median")
     with pytest.raises(ValueError, match="same dimension"):
-        gmm.l2_distance(f, gmm.GMMModel([1.0], [[0.0]], [[[1.0]]]))
+        distributions.l2_distance(f, GMMModel([1.0], [[0.0]], [[[1.0]]]))
     with pytest.raises(ValueError, match="centers"):
-        gmm.count_modes(f, [[0.0, 0.0, 0.0]], radius=1.0)
+        distributions.count_modes(f, [[0.0, 0.0, 0.0]], radius=1.0)
     with pytest.raises(ValueError, match="radius"):
-        gmm.count_modes(f, [[0.0, 0.0]], radius=0)
+        distributions.count_modes(f, [[0.0, 0.0]], radius=0)
     with pytest.raises(ValueError, match="model"):
-        gmm.sample_gmm("not a model", 3, np.random.default_rng(0))
+        sample_gmm("not a model", 3, np.random.default_rng(0))
     with pytest.raises(ValueError, match="n must"):
-        gmm.sample_gmm(f, -1, np.random.default_rng(0))
+        sample_gmm(f, -1, np.random.default_rng(0))
     with pytest.raises(ValueError, match="weights"):
-        gmm.ring_mixture([0.5, 0.0, 0.5])
+        ring_mixture([0.5, 0.0, 0.5])
 
 
 # --- the family under the retraining loop --------------------------------------------------
 
 
 def spread(step: loop.Step) -> float:
-    return float(gmm.component_std(step.model).mean())
+    return float(distributions.component_std(step.model).mean())
 
 
 def test_spread_falls_under_replace_across_seeds():
@@ -190,7 +192,7 @@ def test_spread_falls_under_replace_across_seeds():
     17 or more falls out of 20 chains has probability 1.3e-3 (binomial, p = 1/2).
     """
     chains, generations = 20, 25
-    histories = loop.run_chains(chains, seed=404, family=gmm.GMMFamily(2), real=lambda k, rng: rng.normal(size=(k, 2)),
+    histories = loop.run_chains(chains, seed=404, family=GMMFamily(2), real=lambda k, rng: rng.normal(size=(k, 2)),
                                 n=60, generations=generations, metrics={"spread": spread})
     s = loop.stack(histories, "spread")
     assert s.shape == (chains, generations + 1)
@@ -203,7 +205,7 @@ def test_real_data_keeps_more_spread_than_replace():
     """Mix(0.5) with fresh real data against replace, same seeds and size: the median
     final spread over 12 chains is larger with real data (the fixed point of mix is
     near the truth, replace drifts to zero; a ratio of 1.3 leaves a wide margin)."""
-    kwargs = dict(family=gmm.GMMFamily(2), real=lambda k, rng: rng.normal(size=(k, 2)), n=60,
+    kwargs = dict(family=GMMFamily(2), real=lambda k, rng: rng.normal(size=(k, 2)), n=60,
                   generations=25, metrics={"spread": spread})
     replace = loop.stack(loop.run_chains(12, seed=7, policy=loop.Replace(), **kwargs), "spread")[:, -1]
     mixed = loop.stack(loop.run_chains(12, seed=7, policy=loop.Mix(0.5), **kwargs), "spread")[:, -1]
@@ -211,18 +213,18 @@ def test_real_data_keeps_more_spread_than_replace():
 
 
 def test_loop_is_reproducible_and_cached(tmp_path):
-    truth = gmm.ring_mixture([0.1, 0.45, 0.45])
+    truth = ring_mixture([0.1, 0.45, 0.45])
     kwargs = dict(initial_model=truth, n=80, generations=4, seed=3,
-                  metrics={"modes": lambda s: gmm.count_modes(s.model, truth.means, 2.0)})
-    a = loop.run(gmm.GMMFamily(3), **kwargs)
-    b = loop.run(gmm.GMMFamily(3), **kwargs)
+                  metrics={"modes": lambda s: distributions.count_modes(s.model, truth.means, 2.0)})
+    a = loop.run(GMMFamily(3), **kwargs)
+    b = loop.run(GMMFamily(3), **kwargs)
     assert a == b and a.final_model == b.final_model
     assert a["modes"][0] == 3  # generation 0 is the truth
-    cache = Cache("gmm-test", {"n": 80}, root=tmp_path, modules=[gmm, loop])
-    first = loop.run(gmm.GMMFamily(3), cache=cache, **kwargs)
+    cache = Cache("gmm-test", {"n": 80}, root=tmp_path)
+    first = loop.run(GMMFamily(3), cache=cache, **kwargs)
     assert first == a and len(cache.steps()) == 5
 
-    class NoFit(gmm.GMMFamily):
+    class NoFit(GMMFamily):
         def fit(self, data, rng):
             raise AssertionError("a cached generation was refitted")
 

@@ -7,8 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from collapse_utils import lm, loop, text_metrics
+from collapse_utils import loop, samplers
 from collapse_utils.cache import Cache
+from collapse_utils.families import lm
+from collapse_utils.measures import lexical
 
 TEXT = "\n\n".join(
     f"To be, or not to be, that is the question number {i}:\nWhether 'tis nobler in the mind to suffer "
@@ -132,17 +134,17 @@ def test_repetition_penalty_reduces_repeats(tokenizer, blocks):
 def test_filter_logits_against_explicit_sets():
     logits = torch.tensor([[2.0, 1.0, 0.5, -1.0]])
     probs = torch.softmax(logits, dim=-1)[0]
-    assert torch.allclose(lm.filter_logits(logits, temperature=2.0), logits / 2)
-    top2 = lm.filter_logits(logits, top_k=2)
+    assert torch.allclose(samplers.filter_logits(logits, temperature=2.0), logits / 2)
+    top2 = samplers.filter_logits(logits, top_k=2)
     assert torch.isinf(top2[0, 2:]).all() and torch.equal(top2[0, :2], logits[0, :2])
     # top-p: the smallest set of most probable tokens whose mass reaches p
     p = float(probs[0] + probs[1]) - 1e-6
-    kept = torch.isfinite(lm.filter_logits(logits, top_p=p))[0].tolist()
+    kept = torch.isfinite(samplers.filter_logits(logits, top_p=p))[0].tolist()
     assert kept == [True, True, False, False]
-    assert torch.isfinite(lm.filter_logits(logits, top_p=1.0)).all()
+    assert torch.isfinite(samplers.filter_logits(logits, top_p=1.0)).all()
     for kwargs, match in (({"temperature": 0}, "temperature"), ({"top_k": 0}, "top_k"), ({"top_p": 1.5}, "top_p")):
         with pytest.raises(ValueError, match=match):
-            lm.filter_logits(logits, **kwargs)
+            samplers.filter_logits(logits, **kwargs)
 
 
 def test_repetition_penalty_formula():
@@ -161,7 +163,7 @@ def test_family_in_the_loop_with_cache_and_probe(tokenizer, blocks, tmp_path):
 
     def go():
         return lm.run(family, real, generations=2, probe=probe, policy=loop.Mix(0.25), seed=3,
-                      cache=Cache("t06", {"x": 1}, modules=[lm, loop], root=tmp_path))
+                      cache=Cache("t06", {"x": 1}, root=tmp_path))
 
     first = go()
     assert len(first) == 3 and list(first["n_real"]) == [12, 3, 3]
@@ -189,16 +191,16 @@ def test_bad_arguments(tokenizer, blocks):
 def test_text_metrics_on_known_cases():
     same = ["the cat sat on the mat"] * 4
     varied = ["the cat sat on the mat", "a dog ran in a park", "birds fly over blue seas", "one two three four"]
-    assert text_metrics.distinct_n(same, 1) == pytest.approx(5 / 24)
-    assert text_metrics.distinct_n(varied, 2) == 1.0
-    assert text_metrics.self_bleu(same) == pytest.approx(100.0)
-    assert text_metrics.self_bleu(varied) < 20
-    assert text_metrics.repeated_ngram_share(["a b a b a b"], 2) == pytest.approx(1 - 2 / 5)
-    assert text_metrics.repeated_ngram_share(varied, 2) == 0.0
+    assert lexical.distinct_n(same, 1) == pytest.approx(5 / 24)
+    assert lexical.distinct_n(varied, 2) == 1.0
+    assert lexical.self_bleu(same) == pytest.approx(100.0)
+    assert lexical.self_bleu(varied) < 20
+    assert lexical.repeated_ngram_share(["a b a b a b"], 2) == pytest.approx(1 - 2 / 5)
+    assert lexical.repeated_ngram_share(varied, 2) == 0.0
     with pytest.raises(ValueError, match="texts"):
-        text_metrics.distinct_n("a single string", 1)
+        lexical.distinct_n("a single string", 1)
     with pytest.raises(ValueError, match="n must"):
-        text_metrics.distinct_n(same, 0)
+        lexical.distinct_n(same, 0)
 
 
 def test_self_bleu_matches_sacrebleu_directly():
@@ -207,7 +209,7 @@ def test_self_bleu_matches_sacrebleu_directly():
     texts = ["the cat sat on the mat", "the cat lay on a mat", "a dog sat on the mat"]
     bleu = BLEU(effective_order=True)
     expected = np.mean([bleu.sentence_score(t, [u for u in texts if u is not t]).score for t in texts])
-    assert text_metrics.self_bleu(texts) == pytest.approx(expected)
+    assert lexical.self_bleu(texts) == pytest.approx(expected)
 
 
 def naive_beam_search(model, prompts, new_tokens, beams, penalty):

@@ -7,7 +7,7 @@ import pytest
 
 from collapse_utils import loop
 from collapse_utils.cache import Cache
-from collapse_utils.gaussian import GaussianFamily, GaussianModel
+from collapse_utils.families.gaussian import GaussianFamily, GaussianModel
 
 TRUTH = GaussianModel(mean=0.0, var=1.0)
 

@@ -1,4 +1,4 @@
-"""Tests of collapse_utils.mitigation (chapter 07, "Mitigations: the data").
+"""Tests of collapse_utils.exact.gaussian_mixing (chapter 07, "Mitigations: the data").
 
 Statistical tests use fixed seeds. Monte-Carlo means must lie within Z = 4.5
 standard errors of the exact value; with a few dozen correlated comparisons per
@@ -14,9 +14,9 @@ import pytest
 from scipy import stats
 
 from collapse_utils import loop
-from collapse_utils import mitigation as mt
-from collapse_utils.gaussian import GaussianFamily, GaussianModel
-from collapse_utils.mixture import CategoricalFamily, CategoricalModel
+from collapse_utils.exact import categorical_mixing, filtering, gaussian_mixing, regression
+from collapse_utils.families.categorical import CategoricalFamily, CategoricalModel
+from collapse_utils.families.gaussian import GaussianFamily, GaussianModel
 
 Z = 4.5
 
@@ -36,16 +36,16 @@ def assert_mc(samples: np.ndarray, exact: np.ndarray):
 @pytest.mark.parametrize("estimator", ["mle", "unbiased"])
 def test_mix_moments_match_simulation(fresh, estimator):
     n, lam, gens = 20, 0.1, 25
-    s, q = mt.mix_moments(n, lam, gens, fresh=fresh, estimator=estimator, sigma0_sq=2.0)
-    means, variances = mt.simulate_mix(n, lam, gens, 100_000, fresh=fresh, estimator=estimator,
+    s, q = gaussian_mixing.mix_moments(n, lam, gens, fresh=fresh, estimator=estimator, sigma0_sq=2.0)
+    means, variances = gaussian_mixing.simulate_mix(n, lam, gens, 100_000, fresh=fresh, estimator=estimator,
                                        sigma0_sq=2.0, seed=11)
     assert_mc(variances, s)
     assert_mc(means**2, q)
 
 
 def test_mix_moments_with_sampling_scale():
-    s, q = mt.mix_moments(30, 0.2, 20, sampling_scale=1.5)
-    means, variances = mt.simulate_mix(30, 0.2, 20, 100_000, sampling_scale=1.5, seed=12)
+    s, q = gaussian_mixing.mix_moments(30, 0.2, 20, sampling_scale=1.5)
+    means, variances = gaussian_mixing.simulate_mix(30, 0.2, 20, 100_000, sampling_scale=1.5, seed=12)
     assert_mc(variances, s)
     assert_mc(means**2, q)
 
@@ -57,16 +57,16 @@ def test_fast_simulator_agrees_with_generic_loop(fresh):
     histories = loop.run_chains(chains, seed=5, family=GaussianFamily(), initial_model=GaussianModel(0.0, 1.0),
                                 n=n, generations=gens, policy=loop.Mix(lam, fresh=fresh),
                                 metrics={"var": lambda st: st.model.var, "mean": lambda st: st.model.mean})
-    s, q = mt.mix_moments(n, lam, gens, fresh=fresh)
+    s, q = gaussian_mixing.mix_moments(n, lam, gens, fresh=fresh)
     assert_mc(loop.stack(histories, "var"), s)
     assert_mc(loop.stack(histories, "mean") ** 2, q)
     # and in distribution at the last generation (KS test at level 1e-3)
-    _, fast = mt.simulate_mix(n, lam, gens, 20_000, fresh=fresh, seed=6)
+    _, fast = gaussian_mixing.simulate_mix(n, lam, gens, 20_000, fresh=fresh, seed=6)
     assert stats.ks_2samp(loop.stack(histories, "var")[:, -1], fast[:, -1]).pvalue > 1e-3
 
 
 def test_replace_limit_matches_chapter_02():
-    s, q = mt.mix_moments(10, 0.0, 5)
+    s, q = gaussian_mixing.mix_moments(10, 0.0, 5)
     assert np.allclose(s, (9 / 10) ** np.arange(6))
     # Var[mu_t] = 1 - ((n-1)/n)^t under the MLE (chapter 02)
     assert np.allclose(q, 1 - (9 / 10) ** np.arange(6))
@@ -74,26 +74,26 @@ def test_replace_limit_matches_chapter_02():
 
 def test_fixed_point_is_limit_and_approximation():
     for fresh in (True, False):
-        s, q = mt.mix_moments(100, 0.1, 400, fresh=fresh)
-        star = mt.mix_fixed_point(100, 0.1, fresh=fresh)
+        s, q = gaussian_mixing.mix_moments(100, 0.1, 400, fresh=fresh)
+        star = gaussian_mixing.mix_fixed_point(100, 0.1, fresh=fresh)
         assert s[-1] == pytest.approx(star[0], rel=1e-9)
         assert q[-1] == pytest.approx(star[1], rel=1e-9)
     # deficit about 1 / ((2 - lambda)(lambda n + 1 - lambda)): half of one over the real points
     for n, lam in [(100, 0.1), (1000, 0.05), (1000, 0.5)]:
-        deficit = 1 - mt.mix_fixed_point(n, lam)[0]
+        deficit = 1 - gaussian_mixing.mix_fixed_point(n, lam)[0]
         assert deficit == pytest.approx(1 / ((2 - lam) * (lam * n + 1 - lam)), rel=0.05)
     with pytest.raises(ValueError, match="no stable fixed point"):
-        mt.mix_fixed_point(100, 0.0)
+        gaussian_mixing.mix_fixed_point(100, 0.0)
 
 
 def test_contraction_threshold_in_sampling_scale():
     n, lam = 100, 0.2
     # radius < 1 for tau = 1 and any positive real fraction; crosses 1 near tau = n / ((n - 1)(1 - lam))
-    assert mt.mix_contraction(n, lam) < 1
-    assert mt.mix_contraction(n, 0.0) == pytest.approx(1.0)
+    assert gaussian_mixing.mix_contraction(n, lam) < 1
+    assert gaussian_mixing.mix_contraction(n, 0.0) == pytest.approx(1.0)
     tau_star = n / ((n - 1) * (1 - lam))
-    assert mt.mix_contraction(n, lam, sampling_scale=0.98 * tau_star) < 1
-    assert mt.mix_contraction(n, lam, sampling_scale=1.02 * tau_star) > 1
+    assert gaussian_mixing.mix_contraction(n, lam, sampling_scale=0.98 * tau_star) < 1
+    assert gaussian_mixing.mix_contraction(n, lam, sampling_scale=1.02 * tau_star) > 1
 
 
 # --- accumulate -------------------------------------------------------------------------------
@@ -101,13 +101,13 @@ def test_contraction_threshold_in_sampling_scale():
 
 def test_accumulate_moments_match_simulation_and_limit():
     n, gens = 10, 40
-    s, v = mt.accumulate_moments(n, gens)
-    means, variances = mt.simulate_accumulate(n, gens, 100_000, seed=21)
+    s, v = gaussian_mixing.accumulate_moments(n, gens)
+    means, variances = gaussian_mixing.simulate_accumulate(n, gens, 100_000, seed=21)
     assert_mc(variances, s)
     assert_mc(means**2, v)
     assert np.allclose(s, np.concatenate([[1.0], np.cumprod(1 - 1 / (n * np.arange(1, gens + 1) ** 2))]))
-    big, _ = mt.accumulate_moments(n, 20_000)
-    assert big[-1] == pytest.approx(mt.accumulate_variance_limit(n), rel=1e-4)
+    big, _ = gaussian_mixing.accumulate_moments(n, 20_000)
+    assert big[-1] == pytest.approx(gaussian_mixing.accumulate_variance_limit(n), rel=1e-4)
     assert np.all(v <= math.pi**2 / 6 / n)
 
 
@@ -116,7 +116,7 @@ def test_accumulate_simulator_agrees_with_generic_loop():
     histories = loop.run_chains(chains, seed=7, family=GaussianFamily(), initial_model=GaussianModel(0.0, 1.0),
                                 n=n, generations=gens, policy="accumulate",
                                 metrics={"var": lambda st: st.model.var})
-    s, _ = mt.accumulate_moments(n, gens)
+    s, _ = gaussian_mixing.accumulate_moments(n, gens)
     assert_mc(loop.stack(histories, "var"), s)
 
 
@@ -126,7 +126,7 @@ def test_accumulate_simulator_agrees_with_generic_loop():
 @pytest.mark.parametrize("fresh", [True, False])
 def test_minority_presence_matches_loop(fresh):
     w, n, lam, gens, chains = 0.05, 40, 0.1, 12, 3000
-    exact = mt.minority_presence(w, n, lam, gens, fresh=fresh)
+    exact = categorical_mixing.minority_presence(w, n, lam, gens, fresh=fresh)
     histories = loop.run_chains(chains, seed=8, family=CategoricalFamily(2), initial_model=CategoricalModel((1 - w, w)),
                                 n=n, generations=gens, policy=loop.Mix(lam, fresh=fresh),
                                 metrics={"alive": lambda st: float(st.model.weights[1] > 0)})
@@ -135,24 +135,24 @@ def test_minority_presence_matches_loop(fresh):
 
 def test_minority_limits():
     w, n = 0.05, 40
-    assert mt.minority_loss_forever(w, n, 0.0) == pytest.approx(1 - w)
-    assert mt.minority_loss_forever(w, n, 0.1) == 0.0
-    assert mt.minority_loss_forever(w, n, 0.1, fresh=False) == pytest.approx((1 - w) ** 4)
-    pi = mt.minority_stationary(w, n, 0.1)
+    assert categorical_mixing.minority_loss_forever(w, n, 0.0) == pytest.approx(1 - w)
+    assert categorical_mixing.minority_loss_forever(w, n, 0.1) == 0.0
+    assert categorical_mixing.minority_loss_forever(w, n, 0.1, fresh=False) == pytest.approx((1 - w) ** 4)
+    pi = categorical_mixing.minority_stationary(w, n, 0.1)
     assert pi.sum() == pytest.approx(1.0)
     assert pi @ np.arange(n + 1) == pytest.approx(n * w, rel=1e-6)  # the mean weight is w
-    long = mt.minority_presence(w, n, 0.1, 400)
+    long = categorical_mixing.minority_presence(w, n, 0.1, 400)
     assert long[-1] == pytest.approx(1 - pi[0], abs=1e-6)
     # fixed pool: long-run presence tends to P(pool contains the component)
-    fixed = mt.minority_presence(w, n, 0.1, 3000, fresh=False)
+    fixed = categorical_mixing.minority_presence(w, n, 0.1, 3000, fresh=False)
     assert fixed[-1] == pytest.approx(1 - (1 - w) ** 4, abs=1e-3)
 
 
 def test_minority_time_varying_fraction():
     lam = np.full(10, 0.1)
-    assert np.allclose(mt.minority_presence(0.05, 40, lam, 10), mt.minority_presence(0.05, 40, 0.1, 10))
+    assert np.allclose(categorical_mixing.minority_presence(0.05, 40, lam, 10), categorical_mixing.minority_presence(0.05, 40, 0.1, 10))
     with pytest.raises(ValueError, match="length"):
-        mt.minority_presence(0.05, 40, np.full(3, 0.1), 10)
+        categorical_mixing.minority_presence(0.05, 40, np.full(3, 0.1), 10)
 
 
 # --- decontamination --------------------------------------------------------------------------
@@ -165,24 +165,24 @@ def test_effective_real_fraction_against_simulation():
     flagged = np.where(synthetic, rng.random(docs) < r, rng.random(docs) < f)
     kept = ~flagged
     share = np.mean(~synthetic[kept])
-    exact = mt.effective_real_fraction(s, r, f)
+    exact = filtering.effective_real_fraction(s, r, f)
     se = math.sqrt(exact * (1 - exact) / kept.sum())
     assert abs(share - exact) < Z * se
-    assert abs(kept.mean() - mt.kept_fraction(s, r, f)) < Z * math.sqrt(kept.mean() / docs)
+    assert abs(kept.mean() - filtering.kept_fraction(s, r, f)) < Z * math.sqrt(kept.mean() / docs)
 
 
 def test_effective_real_fraction_corners():
-    assert mt.effective_real_fraction(0.9, 1.0, 0.0) == 1.0  # a perfect watermark
-    assert mt.effective_real_fraction(0.9, 0.0, 0.0) == pytest.approx(0.1)  # no detector
-    assert np.isnan(mt.effective_real_fraction(1.0, 1.0, 0.0))  # nothing left
-    grid = mt.effective_real_fraction(0.5, np.array([[0.2], [0.9]]), np.array([0.0, 0.1, 0.3]))
+    assert filtering.effective_real_fraction(0.9, 1.0, 0.0) == 1.0  # a perfect watermark
+    assert filtering.effective_real_fraction(0.9, 0.0, 0.0) == pytest.approx(0.1)  # no detector
+    assert np.isnan(filtering.effective_real_fraction(1.0, 1.0, 0.0))  # nothing left
+    grid = filtering.effective_real_fraction(0.5, np.array([[0.2], [0.9]]), np.array([0.0, 0.1, 0.3]))
     assert grid.shape == (2, 3)
 
 
 def test_real_fraction_needed():
-    lam = mt.real_fraction_needed(100, 0.05)
-    assert mt.mix_fixed_point(100, lam)[0] == pytest.approx(0.95, abs=1e-8)
-    assert mt.mix_fixed_point(100, lam * 1.1)[0] > 0.95
+    lam = gaussian_mixing.real_fraction_needed(100, 0.05)
+    assert gaussian_mixing.mix_fixed_point(100, lam)[0] == pytest.approx(0.95, abs=1e-8)
+    assert gaussian_mixing.mix_fixed_point(100, lam * 1.1)[0] > 0.95
 
 
 # --- Gerstgrasser et al.'s linear regression -------------------------------------------------
@@ -191,14 +191,14 @@ def test_real_fraction_needed():
 @pytest.mark.parametrize("policy", ["replace", "accumulate"])
 def test_regression_matches_theory(policy):
     samples, dim, gens = 60, 5, 15
-    err = mt.simulate_regression(samples, dim, 1.0, gens, 4000, policy=policy, seed=41)
-    assert_mc(err, mt.regression_error(samples, dim, 1.0, np.arange(gens + 1), policy))
+    err = regression.simulate_regression(samples, dim, 1.0, gens, 4000, policy=policy, seed=41)
+    assert_mc(err, regression.regression_error(samples, dim, 1.0, np.arange(gens + 1), policy))
 
 
 def test_regression_bound():
     t = np.arange(500)
-    acc = mt.regression_error(50, 5, 2.0, t, "accumulate")
-    one = mt.regression_error(50, 5, 2.0, 1)
+    acc = regression.regression_error(50, 5, 2.0, t, "accumulate")
+    one = regression.regression_error(50, 5, 2.0, 1)
     assert np.all(acc < math.pi**2 / 6 * one)
     assert acc[-1] == pytest.approx(math.pi**2 / 6 * one, rel=0.01)
 
@@ -209,19 +209,19 @@ def test_regression_bound():
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: mt.mix_moments(1, 0.1, 5), "n must be"),
-        (lambda: mt.mix_moments(10, 1.5, 5), "real_fraction"),
-        (lambda: mt.mix_moments(10, 0.1, -1), "generations"),
-        (lambda: mt.mix_moments(10, 0.1, 5, estimator="ols"), "estimator"),
-        (lambda: mt.mix_moments(10, 0.05, 5, fresh=False), "fixed pool"),
-        (lambda: mt.simulate_mix(10, 0.1, 5, 0), "chains"),
-        (lambda: mt.mix_contraction(10, 0.1, sampling_scale=-1), "sampling_scale"),
-        (lambda: mt.minority_presence(1.0, 10, 0.1, 5), "w must"),
-        (lambda: mt.minority_presence(0.1, 10, 0.1, 5, fresh="yes"), "fresh"),
-        (lambda: mt.effective_real_fraction(0.5, 1.2, 0.0), "recall"),
-        (lambda: mt.regression_error(5, 5, 1.0, 3), "samples must exceed"),
-        (lambda: mt.simulate_regression(50, 5, 1.0, 3, 10, policy="mix"), "policy"),
-        (lambda: mt.bertrand_max_ratio(-1.0), "lipschitz"),
+        (lambda: gaussian_mixing.mix_moments(1, 0.1, 5), "n must be"),
+        (lambda: gaussian_mixing.mix_moments(10, 1.5, 5), "real_fraction"),
+        (lambda: gaussian_mixing.mix_moments(10, 0.1, -1), "generations"),
+        (lambda: gaussian_mixing.mix_moments(10, 0.1, 5, estimator="ols"), "estimator"),
+        (lambda: gaussian_mixing.mix_moments(10, 0.05, 5, fresh=False), "fixed pool"),
+        (lambda: gaussian_mixing.simulate_mix(10, 0.1, 5, 0), "chains"),
+        (lambda: gaussian_mixing.mix_contraction(10, 0.1, sampling_scale=-1), "sampling_scale"),
+        (lambda: categorical_mixing.minority_presence(1.0, 10, 0.1, 5), "w must"),
+        (lambda: categorical_mixing.minority_presence(0.1, 10, 0.1, 5, fresh="yes"), "fresh"),
+        (lambda: filtering.effective_real_fraction(0.5, 1.2, 0.0), "recall"),
+        (lambda: regression.regression_error(5, 5, 1.0, 3), "samples must exceed"),
+        (lambda: regression.simulate_regression(50, 5, 1.0, 3, 10, policy="mix"), "policy"),
+        (lambda: filtering.bertrand_max_ratio(-1.0), "lipschitz"),
     ],
 )
 def test_bad_arguments(call, match):
@@ -230,8 +230,8 @@ def test_bad_arguments(call, match):
 
 
 def test_bertrand_bound():
-    assert mt.bertrand_max_ratio() == 0.5
-    assert mt.bertrand_max_ratio(1.0) == 0.25
+    assert filtering.bertrand_max_ratio() == 0.5
+    assert filtering.bertrand_max_ratio(1.0) == 0.25
 
 
 @pytest.mark.parametrize("n, lam", [(1000, 0.05), (200, 0.1), (5000, 0.02)])
@@ -240,7 +240,7 @@ def test_fixed_pool_mean_error_is_the_pools_error_plus_the_wandering(n, lam):
     # first order in 1/k, so it must hold to a relative error of order 1/k (here 5/k).
     s0 = 1.0
     k = round(lam * n)
-    _, q = mt.mix_fixed_point(n, lam, fresh=False, sigma0_sq=s0)
+    _, q = gaussian_mixing.mix_fixed_point(n, lam, fresh=False, sigma0_sq=s0)
     approx = s0 / k + (1 - lam) * s0 / ((2 - lam) * lam * n)
     assert q == pytest.approx(approx, rel=5 / k)
     assert q > s0 / k * 1.3  # the wandering term is not negligible: s0/k alone is wrong

@@ -1,4 +1,4 @@
-"""Tests of collapse_utils.mixture (chapter 03, "Tails vanish").
+"""Tests of collapse_utils.exact.categorical (chapter 03, "Tails vanish").
 
 Statistical tests use fixed seeds. Monte-Carlo proportions are compared with
 exact values within 4 standard errors (a two-sided 4-sigma band: a false alarm
@@ -12,8 +12,9 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from collapse_utils import loop, mixture
-from collapse_utils.mixture import CategoricalFamily, CategoricalModel
+from collapse_utils import loop
+from collapse_utils.exact import categorical
+from collapse_utils.families.categorical import CategoricalFamily, CategoricalModel
 
 Z = 4.0  # standard errors allowed in Monte-Carlo comparisons
 ALPHA = 1e-3  # significance level of the distribution tests
@@ -30,19 +31,19 @@ def _quiet(monkeypatch):
 @pytest.mark.parametrize("n", [1, 5, 100])
 @pytest.mark.parametrize("w", [0.001, 0.01, 0.3, 0.9])
 def test_survival_first_generation_is_one_minus_miss_probability(w, n):
-    assert mixture.survival_probability(w, n, 1) == pytest.approx(1 - (1 - w) ** n, rel=1e-10)
+    assert categorical.survival_probability(w, n, 1) == pytest.approx(1 - (1 - w) ** n, rel=1e-10)
 
 
 def test_generation_zero_is_the_truth():
-    assert mixture.survival_probability(0.01, 50, 0) == 1.0
-    assert mixture.survival_probability(0.0, 50, 0) == 0.0
-    assert mixture.transient_probability(1.0, 50, 0) == 0.0
+    assert categorical.survival_probability(0.01, 50, 0) == 1.0
+    assert categorical.survival_probability(0.0, 50, 0) == 0.0
+    assert categorical.transient_probability(1.0, 50, 0) == 0.0
 
 
 @pytest.mark.parametrize("w", [0.01, 0.2, 0.5])
 def test_survival_tends_to_w(w):
     n = 30
-    s = mixture.survival_probability(w, n, np.array([1, 50, 500, 5000]))
+    s = categorical.survival_probability(w, n, np.array([1, 50, 500, 5000]))
     assert np.all(np.diff(s) <= 1e-15)  # a lost component stays lost
     assert s[-1] == pytest.approx(w, abs=1e-10)
     assert np.all(s >= w - 1e-12)
@@ -51,11 +52,11 @@ def test_survival_tends_to_w(w):
 def test_survival_handles_array_shapes_and_large_gaps():
     w = np.array([0.01, 0.1])
     t = np.array([[1, 2], [3, 4000]])
-    s = mixture.survival_probability(w, 40, t)
+    s = categorical.survival_probability(w, 40, t)
     assert s.shape == (2, 2, 2)
     for i, wi in enumerate(w):
         for idx in np.ndindex(t.shape):
-            assert s[(i, *idx)] == pytest.approx(mixture.survival_probability(wi, 40, int(t[idx])), rel=1e-9)
+            assert s[(i, *idx)] == pytest.approx(categorical.survival_probability(wi, 40, int(t[idx])), rel=1e-9)
 
 
 def test_survival_two_generations_closed_form():
@@ -63,20 +64,20 @@ def test_survival_two_generations_closed_form():
     n, w = 25, 0.03
     k = np.arange(n + 1)
     s2 = 1 - np.sum(stats.binom.pmf(k, n, w) * (1 - k / n) ** n)
-    assert mixture.survival_probability(w, n, 2) == pytest.approx(s2, rel=1e-12)
+    assert categorical.survival_probability(w, n, 2) == pytest.approx(s2, rel=1e-12)
 
 
 @pytest.mark.parametrize("n", [10, 100])
 def test_loss_probability_is_one_minus_w(n):
     w = np.array([0.001, 0.05, 0.5, 0.95])
-    assert mixture.loss_probability(w, n) == pytest.approx(1 - w, abs=1e-9)
+    assert categorical.loss_probability(w, n) == pytest.approx(1 - w, abs=1e-9)
 
 
 @pytest.mark.parametrize("n", [10, 60])
 def test_heterozygosity_decays_by_one_minus_one_over_n(n):
     # E[w_t (1 - w_t)] = (1 - 1/n)^t w (1 - w), computed from the exact law.
     w = 0.13
-    P = mixture.transition_matrix(n)
+    P = categorical.transition_matrix(n)
     k = np.arange(n + 1)
     dist = stats.binom.pmf(k, n, w)
     for t in range(1, 30):
@@ -87,7 +88,7 @@ def test_heterozygosity_decays_by_one_minus_one_over_n(n):
 
 def test_transient_probability_decays_at_rate_one_minus_one_over_n():
     n, w = 40, 0.02
-    a = mixture.transient_probability(w, n, np.arange(1, 2001))
+    a = categorical.transient_probability(w, n, np.arange(1, 2001))
     assert a[-1] / a[-2] == pytest.approx(1 - 1 / n, rel=1e-6)
     t = np.arange(1, 2001)
     geometric = w * (1 - w) * (1 - 1 / n) ** t
@@ -97,13 +98,13 @@ def test_transient_probability_decays_at_rate_one_minus_one_over_n():
 
 def test_second_eigenvalue_is_one_minus_one_over_n():
     n = 30
-    P = mixture.transition_matrix(n)
+    P = categorical.transition_matrix(n)
     assert np.max(np.abs(np.linalg.eigvals(P[1:n, 1:n]))) == pytest.approx(1 - 1 / n, rel=1e-9)
 
 
 def test_transition_matrix_rows_are_binomial():
     n = 12
-    P = mixture.transition_matrix(n)
+    P = categorical.transition_matrix(n)
     assert P.shape == (n + 1, n + 1)
     np.testing.assert_allclose(P.sum(axis=1), 1.0)
     np.testing.assert_allclose(P[3], stats.binom.pmf(np.arange(n + 1), n, 3 / n))
@@ -119,24 +120,24 @@ def test_time_to_loss_two_samples_by_hand():
     w = 0.3
     p_loss = (1 - w) ** 2 + 2 * w * (1 - w) * 0.5
     mean = ((1 - w) ** 2 * 1 + 2 * w * (1 - w) * 0.5 * (1 + 2)) / p_loss
-    assert mixture.loss_probability(w, 2) == pytest.approx(p_loss)
-    assert mixture.expected_time_to_loss(w, 2) == pytest.approx(mean)
+    assert categorical.loss_probability(w, 2) == pytest.approx(p_loss)
+    assert categorical.expected_time_to_loss(w, 2) == pytest.approx(mean)
     # absorption from count 1 takes 2 generations on average (geometric, p = 1/2)
-    assert mixture.expected_time_to_absorption(w, 2) == pytest.approx(1 + 2 * w * (1 - w) * 2)
+    assert categorical.expected_time_to_absorption(w, 2) == pytest.approx(1 + 2 * w * (1 - w) * 2)
 
 
 @pytest.mark.parametrize("w", [0.05, 0.3])
 def test_kimura_close_to_exact_for_large_n(w):
     n = 400
-    assert mixture.kimura_time_to_loss(w, n) == pytest.approx(mixture.expected_time_to_loss(w, n), rel=0.03)
-    assert mixture.kimura_time_to_absorption(w, n) == pytest.approx(
-        mixture.expected_time_to_absorption(w, n), rel=0.03
+    assert categorical.kimura_time_to_loss(w, n) == pytest.approx(categorical.expected_time_to_loss(w, n), rel=0.03)
+    assert categorical.kimura_time_to_absorption(w, n) == pytest.approx(
+        categorical.expected_time_to_absorption(w, n), rel=0.03
     )
 
 
 def test_littler_reduces_to_kimura_for_two_components():
-    assert mixture.kimura_time_to_one_component([0.3, 0.7], 50) == pytest.approx(
-        mixture.kimura_time_to_absorption(0.3, 50)
+    assert categorical.kimura_time_to_one_component([0.3, 0.7], 50) == pytest.approx(
+        categorical.kimura_time_to_absorption(0.3, 50)
     )
 
 
@@ -146,22 +147,22 @@ def test_littler_reduces_to_kimura_for_two_components():
 def test_survival_agrees_with_simulation():
     n, w, chains = 50, 0.02, 20000
     t = np.array([1, 2, 5, 20, 100])
-    counts = mixture.simulate_weights([1 - w, w], n, int(t[-1]), chains, seed=11)
+    counts = categorical.simulate_weights([1 - w, w], n, int(t[-1]), chains, seed=11)
     mc = (counts[:, t, 1] > 0).mean(axis=0)
-    exact = mixture.survival_probability(w, n, t)
+    exact = categorical.survival_probability(w, n, t)
     se = np.sqrt(exact * (1 - exact) / chains)
     assert np.all(np.abs(mc - exact) <= Z * se)
 
 
 def test_loss_probability_and_time_agree_with_simulation():
     n, w, chains = 40, 0.05, 20000
-    loss, one_left = mixture.simulate_loss_times([1 - w, w], n, chains, 60 * n, seed=5)
+    loss, one_left = categorical.simulate_loss_times([1 - w, w], n, chains, 60 * n, seed=5)
     lost = np.isfinite(loss[:, 1])
     assert np.all(np.isfinite(one_left))
     assert abs(lost.mean() - (1 - w)) <= Z * np.sqrt(w * (1 - w) / chains)
     times = loss[lost, 1]
     se = times.std(ddof=1) / np.sqrt(times.size)
-    assert abs(times.mean() - mixture.expected_time_to_loss(w, n)) <= Z * se
+    assert abs(times.mean() - categorical.expected_time_to_loss(w, n)) <= Z * se
 
 
 @pytest.mark.parametrize(
@@ -170,24 +171,24 @@ def test_loss_probability_and_time_agree_with_simulation():
 def test_pipeline_variants_agree_with_simulation(opts):
     n, w, chains = 30, 0.05, 20000
     t = np.array([1, 3, 10, 40])
-    counts = mixture.simulate_weights([1 - w, w], n, int(t[-1]), chains, seed=3, **opts)
+    counts = categorical.simulate_weights([1 - w, w], n, int(t[-1]), chains, seed=3, **opts)
     mc = (counts[:, t, 1] > 0).mean(axis=0)
-    exact = mixture.survival_probability(w, n, t, **opts)
+    exact = categorical.survival_probability(w, n, t, **opts)
     se = np.sqrt(exact * (1 - exact) / chains)
     assert np.all(np.abs(mc - exact) <= Z * se)
 
 
 def test_filtering_accelerates_and_oversampling_slows_loss():
     n, w = 100, 0.01
-    pure = mixture.loss_probability(w, n)
-    assert mixture.loss_probability(w, n, min_count=3) > pure
-    assert mixture.loss_probability(w, n, oversample=3.0, rare=0.05) < pure
-    t_pure = mixture.expected_time_to_loss(w, n)
-    assert mixture.expected_time_to_loss(w, n, min_count=3) < t_pure
-    assert mixture.expected_time_to_loss(w, n, oversample=3.0, rare=0.05) > t_pure
+    pure = categorical.loss_probability(w, n)
+    assert categorical.loss_probability(w, n, min_count=3) > pure
+    assert categorical.loss_probability(w, n, oversample=3.0, rare=0.05) < pure
+    t_pure = categorical.expected_time_to_loss(w, n)
+    assert categorical.expected_time_to_loss(w, n, min_count=3) < t_pure
+    assert categorical.expected_time_to_loss(w, n, oversample=3.0, rare=0.05) > t_pure
     # neither changes generation 1 except through the filter threshold
-    assert mixture.survival_probability(w, n, 1, oversample=3.0, rare=0.05) == pytest.approx(1 - (1 - w) ** n)
-    assert mixture.survival_probability(w, n, 1, min_count=3) == pytest.approx(stats.binom.sf(2, n, w))
+    assert categorical.survival_probability(w, n, 1, oversample=3.0, rare=0.05) == pytest.approx(1 - (1 - w) ** n)
+    assert categorical.survival_probability(w, n, 1, min_count=3) == pytest.approx(stats.binom.sf(2, n, w))
 
 
 # --- the two simulators agree in distribution --------------------------------------------
@@ -203,8 +204,8 @@ def _chi2_pvalue(a: np.ndarray, b: np.ndarray) -> float:
 @pytest.mark.parametrize("weights", [[0.9, 0.1], [0.5, 0.3, 0.15, 0.05]])
 def test_exact_and_naive_simulators_agree_in_distribution(weights):
     n, generations, chains = 30, 8, 4000
-    exact = mixture.simulate_weights(weights, n, generations, chains, seed=1, method="exact")
-    naive = mixture.simulate_weights(weights, n, generations, chains, seed=2, method="naive")
+    exact = categorical.simulate_weights(weights, n, generations, chains, seed=1, method="exact")
+    naive = categorical.simulate_weights(weights, n, generations, chains, seed=2, method="naive")
     assert exact.shape == naive.shape == (chains, generations + 1, len(weights))
     np.testing.assert_allclose(exact[:, 0], np.broadcast_to(n * np.asarray(weights), (chains, len(weights))))
     np.testing.assert_allclose(exact[:, 1:].sum(axis=2), n)
@@ -222,7 +223,7 @@ def test_exact_and_naive_simulators_agree_in_distribution(weights):
 
 def test_generation_one_is_multinomial_of_the_truth():
     weights, n, chains = [0.6, 0.3, 0.1], 20, 20000
-    counts = mixture.simulate_weights(weights, n, 1, chains, seed=4)[:, 1, 2]
+    counts = categorical.simulate_weights(weights, n, 1, chains, seed=4)[:, 1, 2]
     observed = np.bincount(counts.astype(int), minlength=n + 1)
     expected = stats.binom.pmf(np.arange(n + 1), n, 0.1) * chains
     keep = expected >= 5
@@ -232,14 +233,14 @@ def test_generation_one_is_multinomial_of_the_truth():
 
 
 def test_seeds_reproduce():
-    a = mixture.simulate_weights([0.5, 0.5], 10, 5, 7, seed=9)
-    b = mixture.simulate_weights([0.5, 0.5], 10, 5, 7, seed=9)
+    a = categorical.simulate_weights([0.5, 0.5], 10, 5, 7, seed=9)
+    b = categorical.simulate_weights([0.5, 0.5], 10, 5, 7, seed=9)
     np.testing.assert_array_equal(a, b)
 
 
 def test_loss_times_are_consistent_with_k_components():
     k, n = 6, 20
-    loss, one_left = mixture.simulate_loss_times(np.full(k, 1 / k), n, 500, 40 * n, seed=8)
+    loss, one_left = categorical.simulate_loss_times(np.full(k, 1 / k), n, 500, 40 * n, seed=8)
     assert np.all(np.isfinite(one_left))
     assert np.all(np.isfinite(loss).sum(axis=1) == k - 1)  # all but one are lost
     np.testing.assert_array_equal(np.nanmax(np.where(np.isfinite(loss), loss, np.nan), axis=1), one_left)
@@ -256,7 +257,7 @@ def test_categorical_family_in_the_loop_matches_exact_survival():
         progress=False,
     )
     alive = loop.stack(histories, "alive").mean(axis=0)
-    exact = mixture.survival_probability(w, n, np.arange(generations + 1))
+    exact = categorical.survival_probability(w, n, np.arange(generations + 1))
     se = np.sqrt(exact * (1 - exact) / chains)
     assert alive[0] == 1.0
     assert np.all(np.abs(alive[1:] - exact[1:]) <= Z * se[1:])
@@ -279,24 +280,24 @@ def test_categorical_family_fit_and_filter():
 @pytest.mark.parametrize(
     "call, match",
     [
-        (lambda: mixture.survival_probability(1.5, 10, 1), "w must be"),
-        (lambda: mixture.survival_probability(-0.1, 10, 1), "w must be"),
-        (lambda: mixture.survival_probability(0.1, 10, -1), "t must be"),
-        (lambda: mixture.survival_probability(0.1, 10, 1.5), "t must be"),
-        (lambda: mixture.survival_probability(0.1, 0, 1), "n must be"),
-        (lambda: mixture.survival_probability(0.1, 10, 1, min_count=6), "min_count must be"),
-        (lambda: mixture.survival_probability(0.1, 10, 1, oversample=0.5), "oversample must be"),
-        (lambda: mixture.survival_probability(0.1, 10, 1, rare=2.0), "rare must be"),
-        (lambda: mixture.expected_time_to_loss(0.0, 10), "w must be"),
-        (lambda: mixture.expected_time_to_loss(1.0, 10), "w must be"),
-        (lambda: mixture.kimura_time_to_loss(0.0, 10), "w must be"),
-        (lambda: mixture.simulate_weights([0.5, 0.6], 10, 1, 1), "weights must be"),
-        (lambda: mixture.simulate_weights([1.2, -0.2], 10, 1, 1), "weights must be"),
-        (lambda: mixture.simulate_weights([1.0], 10, 1, 1), "weights must be"),
-        (lambda: mixture.simulate_weights([0.5, 0.5], 10, 1, 1, method="fast"), "method must be one of exact, naive"),
-        (lambda: mixture.simulate_weights([0.5, 0.5], 10, -1, 1), "generations must be"),
-        (lambda: mixture.simulate_weights([0.5, 0.5], 10, 1, 0), "chains must be"),
-        (lambda: mixture.simulate_loss_times([0.5, 0.5], 10, 5, 0), "max_generations must be"),
+        (lambda: categorical.survival_probability(1.5, 10, 1), "w must be"),
+        (lambda: categorical.survival_probability(-0.1, 10, 1), "w must be"),
+        (lambda: categorical.survival_probability(0.1, 10, -1), "t must be"),
+        (lambda: categorical.survival_probability(0.1, 10, 1.5), "t must be"),
+        (lambda: categorical.survival_probability(0.1, 0, 1), "n must be"),
+        (lambda: categorical.survival_probability(0.1, 10, 1, min_count=6), "min_count must be"),
+        (lambda: categorical.survival_probability(0.1, 10, 1, oversample=0.5), "oversample must be"),
+        (lambda: categorical.survival_probability(0.1, 10, 1, rare=2.0), "rare must be"),
+        (lambda: categorical.expected_time_to_loss(0.0, 10), "w must be"),
+        (lambda: categorical.expected_time_to_loss(1.0, 10), "w must be"),
+        (lambda: categorical.kimura_time_to_loss(0.0, 10), "w must be"),
+        (lambda: categorical.simulate_weights([0.5, 0.6], 10, 1, 1), "weights must be"),
+        (lambda: categorical.simulate_weights([1.2, -0.2], 10, 1, 1), "weights must be"),
+        (lambda: categorical.simulate_weights([1.0], 10, 1, 1), "weights must be"),
+        (lambda: categorical.simulate_weights([0.5, 0.5], 10, 1, 1, method="fast"), "method must be one of exact, naive"),
+        (lambda: categorical.simulate_weights([0.5, 0.5], 10, -1, 1), "generations must be"),
+        (lambda: categorical.simulate_weights([0.5, 0.5], 10, 1, 0), "chains must be"),
+        (lambda: categorical.simulate_loss_times([0.5, 0.5], 10, 5, 0), "max_generations must be"),
         (lambda: CategoricalFamily(1), "k must be"),
         (lambda: CategoricalFamily(2).fit(np.array([0, 3])), "labels must be"),
     ],

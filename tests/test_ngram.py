@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from collapse_utils import loop, ngram
+from collapse_utils import loop
+from collapse_utils.families import ngram
+from collapse_utils.measures import lexical
 
 
 def random_corpus(rng, vocab=12, lines=40, max_len=9):
@@ -88,7 +90,7 @@ def test_smoothing_can_bring_back_lost_words():
 
 def test_survival_by_frequency():
     keys, counts = np.array([1, 2, 3, 4]), np.array([1, 1, 5, 9])
-    out = ngram.survival_by_frequency(keys, counts, [2, 3, 4], [1, 2, 6, 100, 200])
+    out = lexical.survival_by_frequency(keys, counts, [2, 3, 4], [1, 2, 6, 100, 200])
     assert out[:3].tolist() == [0.5, 1.0, 1.0] and np.isnan(out[3])
 
 

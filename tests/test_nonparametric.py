@@ -7,19 +7,11 @@ import pytest
 from scipy import stats
 
 from collapse_utils import loop
-from collapse_utils.families import (
-    CycleFamily,
-    CycleModel,
-    cdf,
-    logpdf,
-    mass_outside,
-    pdf,
-    total_variation,
-    variance,
-)
-from collapse_utils.gaussian import GaussianFamily, GaussianModel
-from collapse_utils.gmm import GMMFamily, GMMModel
-from collapse_utils.nonparametric import HistogramFamily, HistogramModel, KDEFamily, KDEModel
+from collapse_utils.families.cycle import CycleFamily, CycleModel
+from collapse_utils.families.gaussian import GaussianFamily, GaussianModel
+from collapse_utils.families.gmm import GMMFamily, GMMModel
+from collapse_utils.families.nonparametric import HistogramFamily, HistogramModel, KDEFamily, KDEModel
+from collapse_utils.measures.distributions import cdf, logpdf, mass_outside, pdf, total_variation, variance
 
 
 def test_kde_variance_is_sample_variance_plus_h2():

@@ -10,8 +10,8 @@ import nbformat
 import pytest
 import yaml
 
-from collapse_utils.build import parameters_cell, toc_notebooks
-from collapse_utils.profiles import DEFAULTS, NOTEBOOKS
+from collapse_utils.book.build import parameters_cell, toc_notebooks
+from collapse_utils.book.profiles import DEFAULTS, NOTEBOOKS
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_FILES = sorted((ROOT / "notebooks").glob("*.ipynb"))

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from collapse_utils import build, params
-from collapse_utils.params import Param, ParameterError
-from collapse_utils.profiles import DEFAULTS, NOTEBOOKS, PROFILES
+from collapse_utils.book import build, params
+from collapse_utils.book.params import Param, ParameterError
+from collapse_utils.book.profiles import DEFAULTS, NOTEBOOKS, PROFILES
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,7 +65,7 @@ def test_unknown_profile_lists_the_known_ones():
 
 
 def _run_build(*args, cwd=ROOT, output=None):
-    command = [sys.executable, "-m", "collapse_utils.build", *args]
+    command = [sys.executable, "-m", "collapse_utils.book.build", *args]
     if output is not None:
         command += ["--output", str(output)]
     return subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=300)
@@ -80,7 +80,7 @@ def test_build_rejects_unknown_profile_before_executing(tmp_path):
 
 
 def test_build_rejects_bad_and_unknown_parameters_before_executing(tmp_path, monkeypatch):
-    from collapse_utils import profiles
+    from collapse_utils.book import profiles
 
     bad = {"01_retraining_loop": {"n": 1, "real_fraction": "lots", "chainz": 3}}
     monkeypatch.setitem(profiles.PROFILES, "broken", bad)

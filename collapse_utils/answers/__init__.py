@@ -86,7 +86,7 @@ def glue_key(label: str, name: str) -> str:
 
 def glue_answers(chapter: str) -> dict[str, float]:
     """Glue every answer of ``chapter`` (call it in the chapter's notebook); returns them."""
-    from collapse_utils.notebook import glue
+    from collapse_utils.book.glue import glue
 
     glued = {}
     for label in labels(chapter):

@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from collapse_utils import gaussian
 from collapse_utils.answers import answer
+from collapse_utils.exact import gaussian
 
 
 @answer("ex-01-accumulate-size")

@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from collapse_utils import gaussian
 from collapse_utils.answers import answer
+from collapse_utils.exact import gaussian
 
 # The givens of the article's first problem (it lost them; these are ours), also
 # chapter 11's problem 1.

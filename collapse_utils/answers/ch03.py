@@ -7,8 +7,8 @@ import math
 import numpy as np
 from scipy import special
 
-from collapse_utils import mixture
 from collapse_utils.answers import answer
+from collapse_utils.exact import categorical
 
 
 @answer("ex-03-sample-size")
@@ -24,8 +24,8 @@ def sample_size():
         "n": n,
         "n_bound": math.log(1 - p) / math.log(1 - w),
         "n_needed": n_needed,
-        "s1": mixture.survival_probability(w, n, 1),
-        "s2": mixture.survival_probability(w, n, 2),
+        "s1": categorical.survival_probability(w, n, 1),
+        "s2": categorical.survival_probability(w, n, 2),
     }
 
 
@@ -34,7 +34,7 @@ def equal_components():
     """Chapter 03: distinct components among n samples of K = n equally likely ones."""
     n = 100
     # each component is in the sample exactly when a component of weight 1/n survives generation 1
-    distinct = n * mixture.survival_probability(1 / n, n, 1)
+    distinct = n * categorical.survival_probability(1 / n, n, 1)
     return {
         "n": n,
         "distinct": distinct,
@@ -63,7 +63,7 @@ def loss_within():
     out = {"w": w, "n": n}
     for key, t in times.items():
         out[f"t_{key}"] = t
-        out[f"exact_{key}"] = 1 - mixture.survival_probability(w, n, t)
+        out[f"exact_{key}"] = 1 - categorical.survival_probability(w, n, t)
         out[f"kimura_{key}"] = kimura_loss_by(w, n, t)
     out["limit"] = 1 - w
     return out
@@ -77,8 +77,8 @@ def absorption():
     return {
         "n": n,
         "w_half": w_half,
-        "exact_rare": mixture.expected_time_to_absorption(w_rare, n),
-        "kimura_rare": mixture.kimura_time_to_absorption(w_rare, n),
-        "exact_half": mixture.expected_time_to_absorption(w_half, n),
-        "kimura_half": mixture.kimura_time_to_absorption(w_half, n),
+        "exact_rare": categorical.expected_time_to_absorption(w_rare, n),
+        "kimura_rare": categorical.kimura_time_to_absorption(w_rare, n),
+        "exact_half": categorical.expected_time_to_absorption(w_half, n),
+        "kimura_half": categorical.kimura_time_to_absorption(w_half, n),
     }

@@ -6,8 +6,9 @@ import math
 
 import numpy as np
 
-from collapse_utils import gmm
 from collapse_utils.answers import answer
+from collapse_utils.families.gmm import GMMModel
+from collapse_utils.measures import distributions
 
 
 @answer("ex-04-l2-gaussians")
@@ -25,11 +26,11 @@ def l2_mixtures() -> dict[str, float]:
     prop-04-l2."""
     a = 1.0
     g_var = 1 + a**2
-    f = gmm.GMMModel([0.5, 0.5], [[-a], [a]], [[[1.0]], [[1.0]]])
-    g = gmm.GMMModel([1.0], [[0.0]], [[[g_var]]])
-    ff, fg, gg = gmm.l2_inner(f, f), gmm.l2_inner(f, g), gmm.l2_inner(g, g)
+    f = GMMModel([0.5, 0.5], [[-a], [a]], [[[1.0]], [[1.0]]])
+    g = GMMModel([1.0], [[0.0]], [[[g_var]]])
+    ff, fg, gg = distributions.l2_inner(f, f), distributions.l2_inner(f, g), distributions.l2_inner(g, g)
     return {"a": a, "g_var": g_var, "ff": ff, "fg": fg, "gg": gg,
-            "l2_squared": ff - 2 * fg + gg, "l2": gmm.l2_distance(f, g)}
+            "l2_squared": ff - 2 * fg + gg, "l2": distributions.l2_distance(f, g)}
 
 
 @answer("ex-04-rare-draws")

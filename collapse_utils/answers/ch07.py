@@ -6,8 +6,8 @@ import math
 
 import numpy as np
 
-from collapse_utils import mitigation as mt
 from collapse_utils.answers import answer
+from collapse_utils.exact import filtering, gaussian_mixing
 
 
 @answer("ex-07-unbiased")
@@ -17,8 +17,8 @@ def unbiased_fixed_point():
     return {
         "n": n,
         "lam": lam,
-        "s_unbiased": mt.mix_fixed_point(n, lam, estimator="unbiased")[0],
-        "s_mle": mt.mix_fixed_point(n, lam)[0],
+        "s_unbiased": gaussian_mixing.mix_fixed_point(n, lam, estimator="unbiased")[0],
+        "s_mle": gaussian_mixing.mix_fixed_point(n, lam)[0],
     }
 
 
@@ -28,15 +28,15 @@ def accumulate_n():
     tol = 0.01
     n_approx = math.ceil(math.pi**2 / (6 * tol))
     n_exact = 2
-    while mt.accumulate_variance_limit(n_exact) < 1 - tol:
+    while gaussian_mixing.accumulate_variance_limit(n_exact) < 1 - tol:
         n_exact += 1
     return {
         "tol": tol,
         "tol_times_six": 6 * tol,
         "n_approx": n_approx,
         "n_exact": n_exact,
-        "limit_exact": mt.accumulate_variance_limit(n_exact),
-        "limit_below": mt.accumulate_variance_limit(n_exact - 1),
+        "limit_exact": gaussian_mixing.accumulate_variance_limit(n_exact),
+        "limit_below": gaussian_mixing.accumulate_variance_limit(n_exact - 1),
     }
 
 
@@ -50,8 +50,8 @@ def detector():
         "f": f,
         "human_kept": (1 - s) * (1 - f),
         "synthetic_kept": s * (1 - r),
-        "lam_eff": float(mt.effective_real_fraction(s, r, f)),
-        "kept": float(mt.kept_fraction(s, r, f)),
+        "lam_eff": float(filtering.effective_real_fraction(s, r, f)),
+        "kept": float(filtering.kept_fraction(s, r, f)),
     }
 
 
@@ -60,7 +60,7 @@ def enough_real():
     """Chapter 07: smallest n whose fresh-mix fixed point keeps 99% of the variance at lambda = 0.1."""
     lam, tol = 0.1, 0.01
     sizes = np.arange(10, 2000, 10)  # multiples of 10, so that k = lam * n is a whole number
-    deficits = np.array([1 - mt.mix_fixed_point(int(m), lam)[0] for m in sizes])
+    deficits = np.array([1 - gaussian_mixing.mix_fixed_point(int(m), lam)[0] for m in sizes])
     n_min = int(sizes[np.argmax(deficits <= tol)])
     approx = (1 / ((2 - lam) * tol) - 1 + lam) / lam  # solves 1/((2-lam)(lam n + 1 - lam)) = tol
     return {
@@ -68,6 +68,6 @@ def enough_real():
         "tol": tol,
         "n_min": n_min,
         "k_min": round(lam * n_min),
-        "deficit_at_n_min": float(1 - mt.mix_fixed_point(n_min, lam)[0]),
+        "deficit_at_n_min": float(1 - gaussian_mixing.mix_fixed_point(n_min, lam)[0]),
         "n_approx": math.ceil(approx),
     }

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 
-from collapse_utils import gaussian, sampling, zipf
+from collapse_utils import samplers
 from collapse_utils.answers import answer
+from collapse_utils.exact import gaussian, zipf
 
 VOCAB, BETA = 2000, 1.5  # the Zipf model of chapter 08 (its book parameters)
 
@@ -16,7 +17,7 @@ def compound():
     tau, share = 0.95, 0.9
     p = zipf.zipf_probs(VOCAB, BETA)
     t = 1
-    while sampling.filter_probs(p, temperature=tau**t)[0] <= share:
+    while samplers.filter_probs(p, temperature=tau**t)[0] <= share:
         t += 1
     return {
         "vocab": VOCAB,
@@ -24,8 +25,8 @@ def compound():
         "tau": tau,
         "generations": t,
         "p1": float(p[0]),
-        "p1_before": float(sampling.filter_probs(p, temperature=tau ** (t - 1))[0]),
-        "p1_at": float(sampling.filter_probs(p, temperature=tau**t)[0]),
+        "p1_before": float(samplers.filter_probs(p, temperature=tau ** (t - 1))[0]),
+        "p1_at": float(samplers.filter_probs(p, temperature=tau**t)[0]),
         "effective_tau": tau**t,
     }
 
@@ -47,7 +48,7 @@ def top_p():
     p = zipf.zipf_probs(VOCAB, BETA)
     out = {"vocab": VOCAB, "beta": BETA}
     for name, cut in (("95", 0.95), ("99", 0.99)):
-        kept = sampling.filter_probs(p, top_p=cut) > 0
+        kept = samplers.filter_probs(p, top_p=cut) > 0
         out[f"size_{name}"] = int(kept.sum())
         out[f"mass_{name}"] = float(p[kept].sum())
     return out

@@ -7,8 +7,8 @@ import math
 import numpy as np
 from scipy import optimize, special
 
-from collapse_utils import zipf
 from collapse_utils.answers import answer
+from collapse_utils.exact import zipf
 
 
 @answer("ex-09-beta-one")

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import math
 
-from collapse_utils import gaussian
-from collapse_utils import mitigation as mt
 from collapse_utils.answers import answer
+from collapse_utils.exact import gaussian, gaussian_mixing
 
 
 @answer("ex-10-kde-growth")
@@ -33,7 +32,7 @@ def signatures() -> dict[str, float]:
 def one_shot() -> dict[str, float]:
     """Chapter 10: one-shot augmentation vs iterative mixing vs replacement (Gaussian, MLE)."""
     n, lam, t = 50, 0.2, 20
-    s, _ = mt.mix_moments(n, lam, t)
-    star, _ = mt.mix_fixed_point(n, lam)
+    s, _ = gaussian_mixing.mix_moments(n, lam, t)
+    star, _ = gaussian_mixing.mix_fixed_point(n, lam)
     return {"n": n, "lam": lam, "share": 1 - lam, "t": t, "one_shot": float(s[2]), "iterative": float(s[t]),
             "fixed_point": star, "replace": (1 - 1 / n) ** t}

@@ -14,11 +14,10 @@ import math
 import numpy as np
 from scipy import integrate, special
 
-from collapse_utils import gaussian, mixture
-from collapse_utils import mitigation as mt
 from collapse_utils.answers import answer
 from collapse_utils.answers.ch02 import LEVEL, SIGMA0_SQ, N, T, article  # problem 1 = ex-02-article
 from collapse_utils.checks import check_choice, check_int, check_positive
+from collapse_utils.exact import categorical, categorical_mixing, gaussian, gaussian_mixing
 
 # The givens of problem 2: chapter 07's choices (corpus size, human share, generations, rare weight).
 MIX_N, MIX_HUMAN, MIX_GENS, MIX_W = 1000, 0.05, 10, 0.01
@@ -136,9 +135,9 @@ def human_pool() -> dict:
 @functools.cache
 def _human_pool() -> dict:  # about two seconds (the exact presence chain): computed once per process
     k = int(round(MIX_HUMAN * MIX_N))
-    s, q = mt.mix_moments(MIX_N, MIX_HUMAN, MIX_GENS, fresh=False)
-    s_star, q_star = mt.mix_fixed_point(MIX_N, MIX_HUMAN, fresh=False)
-    radius = float(mt.mix_contraction(MIX_N, MIX_HUMAN))
+    s, q = gaussian_mixing.mix_moments(MIX_N, MIX_HUMAN, MIX_GENS, fresh=False)
+    s_star, q_star = gaussian_mixing.mix_fixed_point(MIX_N, MIX_HUMAN, fresh=False)
+    radius = float(gaussian_mixing.mix_contraction(MIX_N, MIX_HUMAN))
     return {
         "n": MIX_N,
         "human_pct": 100 * MIX_HUMAN,
@@ -146,7 +145,7 @@ def _human_pool() -> dict:  # about two seconds (the exact presence chain): comp
         "generations": MIX_GENS,
         "k": k,
         "s_t": float(s[-1]),
-        "replace_t": float(mt.mix_moments(MIX_N, 0.0, MIX_GENS)[0][-1]),
+        "replace_t": float(gaussian_mixing.mix_moments(MIX_N, 0.0, MIX_GENS)[0][-1]),
         "s_star": s_star,
         "q_t": float(q[-1]),
         "q_star": q_star,
@@ -154,9 +153,9 @@ def _human_pool() -> dict:  # about two seconds (the exact presence chain): comp
         "radius": radius,
         "remaining": radius ** (MIX_GENS - 1),
         "w": MIX_W,
-        "pool_miss": mt.minority_loss_forever(MIX_W, MIX_N, MIX_HUMAN, fresh=False),
-        "present_fixed": float(mt.minority_presence(MIX_W, MIX_N, MIX_HUMAN, MIX_GENS, fresh=False)[-1]),
-        "present_replace": float(mt.minority_presence(MIX_W, MIX_N, 0.0, MIX_GENS)[-1]),
+        "pool_miss": categorical_mixing.minority_loss_forever(MIX_W, MIX_N, MIX_HUMAN, fresh=False),
+        "present_fixed": float(categorical_mixing.minority_presence(MIX_W, MIX_N, MIX_HUMAN, MIX_GENS, fresh=False)[-1]),
+        "present_replace": float(categorical_mixing.minority_presence(MIX_W, MIX_N, 0.0, MIX_GENS)[-1]),
     }
 
 
@@ -169,7 +168,7 @@ def rare_loss() -> dict:
 @functools.cache
 def _rare_loss() -> dict:  # about a second (the Wright-Fisher chain of n = 1000): computed once per process
     ts = np.arange(1, 61)
-    lost = 1.0 - mixture.survival_probability(MIX_W, MIX_N, ts)
+    lost = 1.0 - categorical.survival_probability(MIX_W, MIX_N, ts)
     if lost[-1] < 0.5:
         raise ValueError("the search horizon is too short")
     i = int(np.argmax(lost >= 0.5))
@@ -182,7 +181,7 @@ def _rare_loss() -> dict:  # about a second (the Wright-Fisher chain of n = 1000
         "lost_at": float(lost[i]),
         "feller": 2 * MIX_N * MIX_W / math.log(2),
         "lost_forever": 1.0 - MIX_W,  # the weight is a martingale (chapter 03)
-        "lost_forever_pool": mt.minority_loss_forever(MIX_W, MIX_N, MIX_HUMAN, fresh=False),
+        "lost_forever_pool": categorical_mixing.minority_loss_forever(MIX_W, MIX_N, MIX_HUMAN, fresh=False),
         "k": k,
     }
 

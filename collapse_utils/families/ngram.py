@@ -22,7 +22,7 @@ import numpy as np
 
 from collapse_utils.checks import check_int
 
-__all__ = ["NGramModel", "NGramFamily", "count_ngrams", "survival_by_frequency", "encode_lines"]
+__all__ = ['NGramModel', 'count_ngrams', 'NGramFamily', 'encode_lines']
 
 
 def _check_sequences(data, vocab_size: int) -> list[np.ndarray]:
@@ -37,6 +37,7 @@ def _check_sequences(data, vocab_size: int) -> list[np.ndarray]:
             raise ValueError(f"token ids must be in 0..{vocab_size - 1}")
         out.append(seq)
     return out
+
 
 
 @dataclass
@@ -94,6 +95,7 @@ class NGramModel:
         return (counts + self.k) / (total + self.k * m)
 
 
+
 def count_ngrams(data, n: int, vocab_size: int, pad: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Distinct n-grams of ``data`` (a list of word-id arrays) as sorted int64 keys
     and their counts (chapter 06). ``pad=True`` adds ``n - 1`` BOS tokens in front
@@ -118,6 +120,7 @@ def count_ngrams(data, n: int, vocab_size: int, pad: bool = False) -> tuple[np.n
     owner_end = np.repeat(ends, lengths)[: len(windows)]
     valid = np.arange(len(windows)) + n <= owner_end
     return np.unique(windows[valid], return_counts=True)
+
 
 
 @dataclass(frozen=True)
@@ -191,30 +194,13 @@ class NGramFamily:
         return seqs
 
 
-def survival_by_frequency(real_keys, real_counts, keys, edges) -> np.ndarray:
-    """Share of the real n-grams (``real_keys`` with ``real_counts``) that still occur
-    among ``keys``, per bin of real frequency ``edges[i] <= count < edges[i + 1]``
-    (NaN for an empty bin) (chapter 06)."""
-    real_keys = np.asarray(real_keys)
-    real_counts = np.asarray(real_counts)
-    edges = np.asarray(edges, dtype=float)
-    if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
-        raise ValueError("edges must be an increasing 1-D array of at least 2 bin edges")
-    present = np.isin(real_keys, np.asarray(keys))
-    out = np.full(len(edges) - 1, np.nan)
-    for b in range(len(edges) - 1):
-        in_bin = (real_counts >= edges[b]) & (real_counts < edges[b + 1])
-        if in_bin.any():
-            out[b] = present[in_bin].mean()
-    return out
-
 
 def encode_lines(text: str, vocab: dict | None = None) -> tuple[list[np.ndarray], dict]:
     """The non-empty lines of ``text`` as arrays of word ids (words as in
-    :func:`collapse_utils.text_metrics.words`), and the vocabulary ``{word: id}``
+    :func:`collapse_utils.measures.lexical.words`), and the vocabulary ``{word: id}``
     (chapter 06). A new vocabulary, in order of first occurrence, is built unless
     ``vocab`` is given; then unknown words are dropped."""
-    from collapse_utils.text_metrics import words
+    from collapse_utils.measures.lexical import words
 
     if not isinstance(text, str):
         raise ValueError(f"text must be a string; got {type(text).__name__}")
@@ -230,3 +216,5 @@ def encode_lines(text: str, vocab: dict | None = None) -> tuple[list[np.ndarray]
                 vocab.setdefault(w, len(vocab))
         lines.append(np.array([vocab[w] for w in ws if w in vocab], dtype=np.int64))
     return lines, vocab
+
+

@@ -16,7 +16,7 @@ written in each notebook's ``parameters`` cell (a test checks that they agree).
 
 from __future__ import annotations
 
-from collapse_utils.params import Param
+from collapse_utils.book.params import Param
 
 SEED = Param(int, low=0, doc="seed of the random generator")
 

@@ -17,9 +17,11 @@ import re
 
 import numpy as np
 
-__all__ = ["words", "ngrams", "distinct_n", "self_bleu", "repeated_ngram_share"]
+__all__ = ['words', 'ngrams', 'distinct_n', 'self_bleu', 'repeated_ngram_share', 'survival_by_frequency']
+
 
 _WORD = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")
+
 
 
 def _check_texts(texts) -> list[str]:
@@ -28,10 +30,12 @@ def _check_texts(texts) -> list[str]:
     return list(texts)
 
 
+
 def _check_n(n) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be an integer >= 1; got {n!r}")
     return int(n)
+
 
 
 def words(text: str) -> list[str]:
@@ -41,11 +45,13 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text.lower())
 
 
+
 def ngrams(tokens, n: int) -> list[tuple]:
     """The n-grams of a token list, in order."""
     n = _check_n(n)
     tokens = list(tokens)
     return [tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1)]
+
 
 
 def distinct_n(texts, n: int = 1) -> float:
@@ -54,6 +60,7 @@ def distinct_n(texts, n: int = 1) -> float:
     texts, n = _check_texts(texts), _check_n(n)
     grams = [g for t in texts for g in ngrams(words(t), n)]
     return len(set(grams)) / len(grams) if grams else 0.0
+
 
 
 def self_bleu(texts, max_texts: int | None = 100, seed: int = 0) -> float:
@@ -76,6 +83,7 @@ def self_bleu(texts, max_texts: int | None = 100, seed: int = 0) -> float:
     return float(np.mean(scores))
 
 
+
 def repeated_ngram_share(texts, n: int = 2) -> float:
     """rep-n (chapter 06): per text, 1 - distinct n-grams / n-grams (the share of
     n-grams that repeat an earlier one of the same text), averaged over the texts
@@ -87,3 +95,24 @@ def repeated_ngram_share(texts, n: int = 2) -> float:
         if grams:
             shares.append(1 - len(set(grams)) / len(grams))
     return float(np.mean(shares)) if shares else 0.0
+
+
+
+def survival_by_frequency(real_keys, real_counts, keys, edges) -> np.ndarray:
+    """Share of the real n-grams (``real_keys`` with ``real_counts``) that still occur
+    among ``keys``, per bin of real frequency ``edges[i] <= count < edges[i + 1]``
+    (NaN for an empty bin) (chapter 06)."""
+    real_keys = np.asarray(real_keys)
+    real_counts = np.asarray(real_counts)
+    edges = np.asarray(edges, dtype=float)
+    if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0):
+        raise ValueError("edges must be an increasing 1-D array of at least 2 bin edges")
+    present = np.isin(real_keys, np.asarray(keys))
+    out = np.full(len(edges) - 1, np.nan)
+    for b in range(len(edges) - 1):
+        in_bin = (real_counts >= edges[b]) & (real_counts < edges[b + 1])
+        if in_bin.any():
+            out[b] = present[in_bin].mean()
+    return out
+
+

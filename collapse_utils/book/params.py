@@ -1,7 +1,7 @@
 """Notebook parameters: declared types and ranges, checked before anything runs.
 
 Every chapter notebook has one cell tagged ``parameters``. Its names, types and
-allowed values are declared in :mod:`collapse_utils.profiles` together with the
+allowed values are declared in :mod:`collapse_utils.book.profiles` together with the
 values each named profile (``smoke``, ``book``, ``paper``) gives them. This module
 checks a set of values against those declarations; the build calls it before it
 executes any notebook, and every notebook calls :func:`check` right after its
@@ -71,7 +71,7 @@ class Param:
 
 
 def _specs(notebook: str) -> Mapping[str, Param]:
-    from collapse_utils.profiles import NOTEBOOKS
+    from collapse_utils.book.profiles import NOTEBOOKS
 
     if notebook not in NOTEBOOKS:
         raise ParameterError(
@@ -111,7 +111,7 @@ def check(notebook: str, **values: Any) -> dict[str, Any]:
 
 def profile_names() -> list[str]:
     """The known profile names."""
-    from collapse_utils.profiles import PROFILES
+    from collapse_utils.book.profiles import PROFILES
 
     return list(PROFILES)
 
@@ -123,7 +123,7 @@ def profile(name: str) -> dict[str, dict[str, Any]]:
     notebook's defaults (the ``book`` values, which are also what the
     ``parameters`` cell holds).
     """
-    from collapse_utils.profiles import DEFAULTS, PROFILES
+    from collapse_utils.book.profiles import DEFAULTS, PROFILES
 
     if name not in PROFILES:
         raise ParameterError(

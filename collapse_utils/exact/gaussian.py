@@ -1,55 +1,42 @@
-"""Gaussian model family: fit by maximum likelihood (or the unbiased estimator), sample.
-
-:class:`GaussianFamily` is the naive per-sample family used by the generic
-retraining loop (:mod:`collapse_utils.loop`). Chapter 01 runs it under every data
-policy; chapter 02 ("Variance decay") studies it in depth with the rest of this
-module:
+"""Exact laws and fast simulators of the Gaussian refitted under ``replace``.
 
 - exact laws: :func:`expected_variance`, :func:`variance_of_variance`,
   :func:`mean_variance`, :func:`log_variance_drift`, :func:`log_variance_step_sd`,
-  :func:`typical_variance`, :func:`generations_to_halve`, :func:`log_det_drift`;
+  :func:`typical_variance`, :func:`generations_to_halve`, :func:`log_det_drift`,
+  and the whole law of sigma_t^2 (:func:`variance_cdf`, :func:`median_crossing`);
 - simulators: :func:`simulate` (one dimension) and :func:`simulate_mvn`
   (d dimensions), each with an ``"exact"`` fast path built on the sufficient
   statistics and a ``"naive"`` reference that draws the n samples and refits.
 
 Convention (the loop's ``initial_model``): generation 0 *is* the true
 distribution p_0 = N(mu_0, sigma_0^2), and generation t >= 1 is fitted to n
-samples of generation t - 1.
+samples of generation t - 1. The simulators are tested against
+:func:`collapse_utils.loop.run` with :class:`collapse_utils.families.gaussian.GaussianFamily`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
+from scipy import integrate, special
 
-from collapse_utils.checks import check_int, check_number, check_positive
+from collapse_utils.checks import check_choice, check_int, check_number, check_positive
+from collapse_utils.exact import gaussian
 
-__all__ = [
-    "ESTIMATORS",
-    "METHODS",
-    "GaussianModel",
-    "GaussianFamily",
-    "expected_variance",
-    "variance_of_variance",
-    "mean_variance",
-    "log_variance_drift",
-    "log_variance_step_sd",
-    "typical_variance",
-    "generations_to_halve",
-    "log_det_drift",
-    "simulate",
-    "simulate_mvn",
-]
+__all__ = ['ESTIMATORS', 'METHODS', 'expected_variance', 'variance_of_variance', 'mean_variance', 'log_variance_drift', 'log_variance_step_sd', 'typical_variance', 'generations_to_halve', 'log_det_drift', 'variance_cdf', 'median_crossing', 'simulate', 'simulate_mvn']
+
 
 ESTIMATORS = ("mle", "unbiased")
+
+
+
 METHODS = ("exact", "naive")
+
+
+
 QUANTITIES = ("mean", "typical")
 
-
-# --- argument checks (all raise ValueError before any computation) ------------------
 
 
 def _check_estimator(estimator: str) -> str:
@@ -58,12 +45,11 @@ def _check_estimator(estimator: str) -> str:
     return estimator
 
 
+
 def _check_method(method: str) -> str:
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     return method
-
-
 
 
 
@@ -74,46 +60,10 @@ def _check_generations_array(t) -> np.ndarray:
     return arr.astype(np.int64)
 
 
+
 def _denominator(n: int, estimator: str) -> int:
     return n if estimator == "mle" else n - 1
 
-
-# --- the family used by the generic loop (chapter 01, chapter 02) --------------------
-
-
-@dataclass(frozen=True)
-class GaussianModel:
-    """A fitted 1-D Gaussian N(mean, var)."""
-
-    mean: float
-    var: float
-
-
-class GaussianFamily:
-    """1-D Gaussian refitted each generation (chapter 01, chapter 02).
-
-    ``estimator="mle"`` divides the sum of squares by n (the article's setting);
-    ``"unbiased"`` divides by n - 1.
-    """
-
-    def __init__(self, estimator: str = "mle"):
-        self.estimator = _check_estimator(estimator)
-
-    def fit(self, data: np.ndarray, rng: np.random.Generator | None = None) -> GaussianModel:
-        data = np.asarray(data, dtype=float)
-        if data.ndim != 1 or len(data) < 2:
-            raise ValueError(f"data must be a 1-D array of at least 2 points, got shape {data.shape}")
-        ddof = 0 if self.estimator == "mle" else 1
-        return GaussianModel(mean=float(data.mean()), var=float(data.var(ddof=ddof)))
-
-    def sample(self, model: GaussianModel, n: int, rng: np.random.Generator) -> np.ndarray:
-        return rng.normal(model.mean, np.sqrt(model.var), size=n)
-
-    def __repr__(self) -> str:
-        return f"GaussianFamily(estimator={self.estimator!r})"
-
-
-# --- exact laws (chapter 02) --------------------------------------------------------
 
 
 def expected_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle") -> np.ndarray:
@@ -129,6 +79,7 @@ def expected_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle")
     estimator = _check_estimator(estimator)
     ratio = (n - 1) / _denominator(n, estimator)
     return sigma0_sq * ratio ** t.astype(float)
+
 
 
 def variance_of_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle") -> np.ndarray:
@@ -149,6 +100,7 @@ def variance_of_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "ml
     return sigma0_sq**2 * (m2**t - m1 ** (2 * t))
 
 
+
 def mean_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle") -> np.ndarray:
     """Var[mu_t], the spread of the fitted mean's random walk (chapter 02).
 
@@ -164,6 +116,7 @@ def mean_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle") -> 
     return sigma0_sq * (1.0 - ((n - 1) / n) ** t)
 
 
+
 def log_variance_drift(n: int, estimator: str = "mle") -> float:
     """E[log(sigma_(t+1)^2 / sigma_t^2)], the drift of log sigma_t^2 per generation (chapter 02).
 
@@ -176,6 +129,7 @@ def log_variance_drift(n: int, estimator: str = "mle") -> float:
     return float(special.digamma((n - 1) / 2) + math.log(2 / k))
 
 
+
 def log_variance_step_sd(n: int) -> float:
     """Standard deviation of one step of log sigma_t^2: sqrt(psi'((n-1)/2)) (chapter 02).
 
@@ -183,6 +137,7 @@ def log_variance_step_sd(n: int) -> float:
     """
     n = check_int("n", n, 2)
     return float(math.sqrt(special.polygamma(1, (n - 1) / 2)))
+
 
 
 def typical_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle") -> np.ndarray:
@@ -194,6 +149,7 @@ def typical_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle") 
     t = _check_generations_array(t).astype(float)
     sigma0_sq = check_positive("sigma0_sq", sigma0_sq)
     return sigma0_sq * np.exp(t * log_variance_drift(n, estimator))
+
 
 
 def generations_to_halve(
@@ -224,6 +180,7 @@ def generations_to_halve(
     return float(math.floor(math.log(fraction) / rate) + 1)
 
 
+
 def log_det_drift(n: int, d: int, estimator: str = "mle") -> float:
     """E[log det Sigma_(t+1) - log det Sigma_t] for a d-dimensional Gaussian refit (chapter 02).
 
@@ -240,8 +197,6 @@ def log_det_drift(n: int, d: int, estimator: str = "mle") -> float:
     i = np.arange(1, d + 1)
     return float(np.sum(special.digamma((n - i) / 2)) + d * math.log(2 / k))
 
-
-# --- simulators (chapter 02) ----------------------------------------------------------
 
 
 def simulate(
@@ -311,6 +266,7 @@ def simulate(
     return means, variances
 
 
+
 def _bartlett(rng: np.random.Generator, n: int, d: int, size: int) -> np.ndarray:
     """Lower-triangular A with A A^T ~ Wishart(n - 1, I_d) (Bartlett decomposition)."""
     a = np.zeros((size, d, d))
@@ -319,6 +275,7 @@ def _bartlett(rng: np.random.Generator, n: int, d: int, size: int) -> np.ndarray
     diag = np.arange(d)
     a[:, diag, diag] = np.sqrt(2.0 * rng.standard_gamma((n - 1 - diag) / 2, size=(size, d)))
     return a
+
 
 
 def simulate_mvn(
@@ -398,3 +355,66 @@ def simulate_mvn(
         logdet[:, t] = 2 * np.sum(np.log(np.diagonal(factor, axis1=1, axis2=2)), axis=1)
         eigenvalues[:, t] = np.linalg.eigvalsh(cov)
     return eigenvalues, logdet
+
+
+
+def variance_cdf(n: int, t: int, fraction: float, estimator: str = "mle", temperature: float = 1.0) -> float:
+    """P(sigma_t^2 < fraction * sigma_0^2), exact (chapter 11, law of chapter 02).
+
+    log(sigma_t^2 / sigma_0^2) is a sum of t independent log(chi2_(n-1) / k),
+    k = n (MLE) or n - 1 (unbiased), whose characteristic function is
+    ((2/k)^(iu) Gamma(a + iu) / Gamma(a))^t with a = (n - 1) / 2; the Gil-Pelaez
+    formula F(x) = 1/2 - (1/pi) int_0^oo Im[e^(-iux) phi(u)] / u du inverts it.
+    ``temperature`` tau scales the variance of every fitted model's samples
+    (chapter 08): generations 2..t are drawn at tau times the fitted variance,
+    which adds (t - 1) log tau (generation 1 is fitted to real data).
+    """
+    n = check_int("n", n, 2)
+    t = check_int("t", t, 0)
+    fraction = check_positive("fraction", fraction)
+    estimator = check_choice("estimator", estimator, gaussian.ESTIMATORS)
+    temperature = check_positive("temperature", temperature)
+    if t == 0:
+        return float(fraction > 1)
+    x = math.log(fraction) - (t - 1) * math.log(temperature)
+    a, k = (n - 1) / 2, (n if estimator == "mle" else n - 1)
+    shift = math.log(2 / k)
+    log_gamma_a = special.loggamma(a)
+
+    def integrand(u: float) -> float:
+        log_phi = t * (1j * u * shift + special.loggamma(a + 1j * u) - log_gamma_a) - 1j * u * x
+        return float(np.exp(log_phi).imag / u)
+
+    sd = math.sqrt(t * special.polygamma(1, a))
+    value, _ = integrate.quad(integrand, 0.0, 40.0 / sd, limit=400, epsabs=1e-11)
+    return float(min(1.0, max(0.0, 0.5 - value / math.pi)))
+
+
+
+def median_crossing(n: int, fraction: float, estimator: str = "mle", temperature: float = 1.0,
+                    t_max: int = 100_000) -> int:
+    """First generation t at which the median of sigma_t^2 is below fraction * sigma_0^2 (chapter 11).
+
+    That is, the smallest t with P(sigma_t^2 < fraction sigma_0^2) > 1/2
+    (:func:`variance_cdf`, increasing in t for fraction < 1). The search starts
+    a little before the geometric-mean estimate of chapter 02.
+    """
+    n = check_int("n", n, 2)
+    fraction = check_positive("fraction", fraction)
+    if fraction >= 1:
+        raise ValueError(f"fraction must be a number in (0, 1); got {fraction!r}")
+    temperature = check_positive("temperature", temperature)
+    drift = gaussian.log_variance_drift(n, estimator) + math.log(temperature)
+    if drift >= 0:
+        raise ValueError(f"temperature must be below exp(-drift) = {math.exp(drift - math.log(temperature)):.4f}"
+                         f" for the median to fall; got {temperature!r}")
+    t = max(1, int(0.8 * math.log(fraction) / drift) - 2)
+    while variance_cdf(n, t, fraction, estimator, temperature) > 0.5 and t > 1:
+        t = max(1, t // 2)
+    while variance_cdf(n, t, fraction, estimator, temperature) <= 0.5:
+        t += 1
+        if t > t_max:
+            raise ValueError(f"t_max={t_max} reached before the median fell below {fraction}")
+    return t
+
+

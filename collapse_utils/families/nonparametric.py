@@ -14,7 +14,7 @@ mixtures of chapter 04, so that the loop can alternate architectures:
 
 Both follow the loop's protocol ``fit(data, rng)`` / ``sample(model, n, rng)``.
 Data are 1-D arrays or arrays of shape (n, 1) (the layout of
-:class:`collapse_utils.gmm.GMMFamily` in one dimension); ``sample`` returns
+:class:`collapse_utils.families.gmm.GMMFamily` in one dimension); ``sample`` returns
 shape (n, 1), so the families can be chained with a 1-D ``GMMFamily``.
 Fitted models have ``mean()``, ``var()``, ``pdf(x)`` and ``cdf(x)``.
 """
@@ -26,9 +26,11 @@ from scipy import stats
 
 from collapse_utils.checks import check_int, check_positive
 
-__all__ = ["BANDWIDTHS", "KDEModel", "KDEFamily", "HistogramModel", "HistogramFamily"]
+__all__ = ['BANDWIDTHS', 'KDEModel', 'KDEFamily', 'HistogramModel', 'HistogramFamily']
+
 
 BANDWIDTHS = ("scott", "silverman")
+
 
 
 def _column(data, minimum: int) -> np.ndarray:
@@ -41,6 +43,7 @@ def _column(data, minimum: int) -> np.ndarray:
             f"got shape {np.shape(data)}"
         )
     return x
+
 
 
 class KDEModel:
@@ -79,6 +82,7 @@ class KDEModel:
         return f"KDEModel(n={len(self.points)}, bandwidth={self.bandwidth:.4g})"
 
 
+
 class KDEFamily:
     """Gaussian kernel density estimate refitted each generation (chapter 10).
 
@@ -113,6 +117,7 @@ class KDEFamily:
         return f"KDEFamily(bandwidth={self.bandwidth!r})"
 
 
+
 class HistogramModel:
     """A fitted histogram density (chapter 10): ``counts`` and bin ``edges``."""
 
@@ -139,6 +144,7 @@ class HistogramModel:
 
     def __repr__(self) -> str:
         return f"HistogramModel(bins={len(self.counts)}, support=({self.edges[0]:.4g}, {self.edges[-1]:.4g}))"
+
 
 
 class HistogramFamily:
@@ -175,3 +181,5 @@ class HistogramFamily:
 
     def __repr__(self) -> str:
         return f"HistogramFamily(bins={self.bins!r})"
+
+

@@ -2,10 +2,10 @@
 
 Chapter 08, "Mitigations: sampling and diversity", puts the decoding rule inside
 the retraining loop. The same filter serves the language model of chapter 06
-(:func:`filter_logits`, on logits, used by ``collapse_utils.lm.sample``) and
+(:func:`filter_logits`, on logits, used by ``collapse_utils.families.lm.sample``) and
 the Zipf token distributions of chapters 08 and 09 (:func:`filter_probs`, on a
 probability vector, and :func:`sampler`, the ``transform`` hook of
-``collapse_utils.zipf.simulate_generations``).
+``collapse_utils.exact.zipf.simulate_generations``).
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ import torch
 
 from collapse_utils.checks import check_int, check_positive
 
-__all__ = ["filter_logits", "filter_probs", "sampler"]
+__all__ = ['filter_logits', 'filter_probs', 'sampler']
 
 
 def _check_top_p(top_p):
     if top_p is not None and (isinstance(top_p, bool) or not isinstance(top_p, (int, float)) or not 0 < top_p <= 1):
         raise ValueError(f"top_p must be a number in (0, 1] or None; got {top_p!r}")
+
 
 
 def filter_logits(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
@@ -48,6 +49,7 @@ def filter_logits(logits: torch.Tensor, temperature: float = 1.0, top_k: int | N
     return logits
 
 
+
 def filter_probs(p, temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None) -> np.ndarray:
     """The distribution p^(1/temperature), renormalised and filtered by :func:`filter_logits`
     (same order: temperature first, then top-k, then top-p), as a float64 array (chapter 08).
@@ -61,9 +63,10 @@ def filter_probs(p, temperature: float = 1.0, top_k: int | None = None, top_p: f
     return out / out.sum()
 
 
+
 def sampler(temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None):
     """``q -> filter_probs(q, temperature, top_k, top_p)``, checked now: the
-    ``transform`` of ``collapse_utils.zipf.simulate_generations`` (chapter 08)."""
+    ``transform`` of ``collapse_utils.exact.zipf.simulate_generations`` (chapter 08)."""
     check_positive("temperature", temperature)
     if top_k is not None:
         check_int("top_k", top_k, 1)
@@ -73,3 +76,5 @@ def sampler(temperature: float = 1.0, top_k: int | None = None, top_p: float | N
         return filter_probs(q, temperature, top_k, top_p)
 
     return transform
+
+

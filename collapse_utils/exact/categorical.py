@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -42,30 +41,15 @@ from scipy import stats
 
 from collapse_utils.checks import check_int
 
-__all__ = [
-    "METHODS",
-    "MAX_EXACT_N",
-    "transition_matrix",
-    "survival_probability",
-    "transient_probability",
-    "loss_probability",
-    "expected_time_to_loss",
-    "expected_time_to_absorption",
-    "kimura_time_to_loss",
-    "kimura_time_to_absorption",
-    "kimura_time_to_one_component",
-    "simulate_weights",
-    "simulate_loss_times",
-    "CategoricalModel",
-    "CategoricalFamily",
-]
+__all__ = ['METHODS', 'MAX_EXACT_N', 'transition_matrix', 'survival_probability', 'transient_probability', 'loss_probability', 'expected_time_to_loss', 'expected_time_to_absorption', 'kimura_time_to_loss', 'kimura_time_to_absorption', 'kimura_time_to_one_component', 'simulate_weights', 'simulate_loss_times']
+
 
 METHODS = ("exact", "naive")
+
+
+
 #: Largest n for which the exact chain (an (n+1) x (n+1) matrix) is built.
 MAX_EXACT_N = 5000
-
-
-# --- validation ------------------------------------------------------------------------
 
 
 
@@ -80,11 +64,13 @@ def _check_w(w, open_interval: bool = False) -> np.ndarray:
     return arr
 
 
+
 def _check_t(t) -> np.ndarray:
     arr = np.asarray(t)
     if arr.dtype.kind not in "iu" or np.any(arr < 0):
         raise ValueError(f"t must be a non-negative integer (scalar or array), got {t!r}")
     return arr.astype(np.int64)
+
 
 
 def _check_weights(weights) -> np.ndarray:
@@ -96,6 +82,7 @@ def _check_weights(weights) -> np.ndarray:
             f"weights must be non-negative and sum to 1, got {weights!r} (sum {arr.sum():.12g})"
         )
     return arr / arr.sum()
+
 
 
 def _check_pipeline(n: int, k: int, min_count, oversample, rare) -> tuple[int, float, float]:
@@ -110,13 +97,12 @@ def _check_pipeline(n: int, k: int, min_count, oversample, rare) -> tuple[int, f
     return min_count, float(oversample), float(rare)
 
 
+
 def _check_method(method: str) -> str:
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     return method
 
-
-# --- the data pipeline: counts -> effective training counts ----------------------------
 
 
 def _effective_counts(counts: np.ndarray, n: int, min_count: int, oversample: float, rare: float):
@@ -130,11 +116,10 @@ def _effective_counts(counts: np.ndarray, n: int, min_count: int, oversample: fl
     return eff
 
 
+
 def _weights_of(eff: np.ndarray) -> np.ndarray:
     return eff / eff.sum(axis=-1, keepdims=True)
 
-
-# --- the exact chain (one component against the rest) ---------------------------------
 
 
 @lru_cache(maxsize=16)
@@ -166,6 +151,7 @@ def _chain(n: int, min_count: int, oversample: float, rare: float):
     return P, f, lost, h, u, v
 
 
+
 def transition_matrix(n: int, *, min_count: int = 1, oversample: float = 1.0, rare: float = 0.1):
     """The (n+1) x (n+1) transition matrix of one component's count (chapter 03).
 
@@ -177,9 +163,11 @@ def transition_matrix(n: int, *, min_count: int = 1, oversample: float = 1.0, ra
     return _chain(n, *_check_pipeline(n, 2, min_count, oversample, rare))[0]
 
 
+
 def _first_counts(w: np.ndarray, n: int) -> np.ndarray:
     """Law of generation 1's count (n draws from the truth): shape w.shape + (n+1,)."""
     return stats.binom.pmf(np.arange(n + 1), n, w[..., None])
+
 
 
 def _distributions(w, n, t, opts):
@@ -204,6 +192,7 @@ def _distributions(w, n, t, opts):
     return out.reshape(w.shape + t.shape + (n + 1,))
 
 
+
 def _exact_prob(w, n, t, opts, which: str):
     n = check_int("n", n, 1, MAX_EXACT_N)
     w = _check_w(w)
@@ -223,6 +212,7 @@ def _exact_prob(w, n, t, opts, which: str):
     return float(result) if result.ndim == 0 else result
 
 
+
 def survival_probability(w, n: int, t, *, min_count: int = 1, oversample: float = 1.0, rare: float = 0.1):
     """Exact probability that a component of true weight ``w`` survives at generation ``t``.
 
@@ -238,6 +228,7 @@ def survival_probability(w, n: int, t, *, min_count: int = 1, oversample: float 
     return _exact_prob(w, n, t, (min_count, oversample, rare), "survival")
 
 
+
 def transient_probability(w, n: int, t, *, min_count: int = 1, oversample: float = 1.0, rare: float = 0.1):
     """Exact probability that the component is neither lost nor has taken over at generation ``t``.
 
@@ -246,6 +237,7 @@ def transient_probability(w, n: int, t, *, min_count: int = 1, oversample: float
     conventions and options as :func:`survival_probability`.
     """
     return _exact_prob(w, n, t, (min_count, oversample, rare), "transient")
+
 
 
 def _times(w, n, opts, open_interval=True):
@@ -257,8 +249,10 @@ def _times(w, n, opts, open_interval=True):
     return w, b, lost, h, u, v
 
 
+
 def _out(x):
     return float(x) if np.ndim(x) == 0 else x
+
 
 
 def loss_probability(w, n: int, *, min_count: int = 1, oversample: float = 1.0, rare: float = 0.1):
@@ -269,6 +263,7 @@ def loss_probability(w, n: int, *, min_count: int = 1, oversample: float = 1.0, 
     """
     _, b, _, h, _, _ = _times(w, n, (min_count, oversample, rare), open_interval=False)
     return _out(b @ h)
+
 
 
 def expected_time_to_loss(w, n: int, *, min_count: int = 1, oversample: float = 1.0, rare: float = 0.1):
@@ -285,6 +280,7 @@ def expected_time_to_loss(w, n: int, *, min_count: int = 1, oversample: float = 
     return _out((b @ (h + u)) / (b @ h))
 
 
+
 def expected_time_to_absorption(w, n: int, *, min_count: int = 1, oversample: float = 1.0, rare: float = 0.1):
     """Exact expected generation at which the component is lost *or* takes over (chapter 03).
 
@@ -294,12 +290,11 @@ def expected_time_to_absorption(w, n: int, *, min_count: int = 1, oversample: fl
     return _out(1.0 + b @ v)
 
 
-# --- Kimura's diffusion approximations ---------------------------------------------------
-
 
 def _diffusion_args(w, n):
     n = check_int("n", n, 1)
     return _check_w(w, open_interval=True), n
+
 
 
 def kimura_time_to_loss(w, n: int):
@@ -312,6 +307,7 @@ def kimura_time_to_loss(w, n: int):
     return _out(-2.0 * n * w * np.log(w) / (1.0 - w))
 
 
+
 def kimura_time_to_absorption(w, n: int):
     """Diffusion approximation of the expected time to loss or take-over (chapter 03).
 
@@ -319,6 +315,7 @@ def kimura_time_to_absorption(w, n: int):
     """
     w, n = _diffusion_args(w, n)
     return _out(-2.0 * n * (w * np.log(w) + (1.0 - w) * np.log1p(-w)))
+
 
 
 def kimura_time_to_one_component(weights, n: int):
@@ -333,8 +330,6 @@ def kimura_time_to_one_component(weights, n: int):
         return 0.0
     return float(-2.0 * n * np.sum((1.0 - weights) * np.log1p(-weights)))
 
-
-# --- simulators ----------------------------------------------------------------------------
 
 
 def _draw_exact(n: int, p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -356,6 +351,7 @@ def _draw_exact(n: int, p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return counts
 
 
+
 def _draw_naive(n: int, p: np.ndarray, rng: np.random.Generator, chunk: int = 2_000_000) -> np.ndarray:
     """Draw the n labels of every chain (inverse CDF) and count them (the reference)."""
     chains, k = p.shape
@@ -372,6 +368,7 @@ def _draw_naive(n: int, p: np.ndarray, rng: np.random.Generator, chunk: int = 2_
     return counts
 
 
+
 def _progress(total: int, desc: str):
     """A tqdm range: hidden when ``COLLAPSE_PROGRESS=0`` or when output is not interactive."""
     from tqdm.auto import tqdm
@@ -381,6 +378,7 @@ def _progress(total: int, desc: str):
     else:
         disable = False if "ipykernel" in sys.modules else None
     return tqdm(range(total), desc=desc, disable=disable, leave=False)
+
 
 
 def simulate_weights(
@@ -438,6 +436,7 @@ def simulate_weights(
     return buf.transpose(2, 0, 1)
 
 
+
 def simulate_loss_times(
     weights,
     n: int,
@@ -485,48 +484,3 @@ def simulate_loss_times(
     return loss, one_left
 
 
-# --- the model family for the generic loop ---------------------------------------------
-
-
-@dataclass(frozen=True)
-class CategoricalModel:
-    """Mixture weights over K components (labels 0..K-1)."""
-
-    weights: tuple[float, ...]
-
-
-class CategoricalFamily:
-    """Mixture weights for :func:`collapse_utils.loop.run` (chapter 03).
-
-    Data are integer labels (which component each sample came from); ``fit``
-    returns their empirical frequencies, after the optional data pipeline
-    (``min_count``, ``oversample``, ``rare`` as in :func:`simulate_weights`),
-    and ``sample`` draws labels with those frequencies. Under the ``replace``
-    policy this is the Wright–Fisher chain that :func:`simulate_weights`
-    simulates directly.
-    """
-
-    def __init__(self, k: int, *, min_count: int = 1, oversample: float = 1.0, rare: float = 0.1):
-        self.k = check_int("k", k, 2)
-        self._opts = (min_count, oversample, rare)
-        _check_pipeline(1, 1, 1, oversample, rare)
-        check_int("min_count", min_count, 1)
-
-    def fit(self, data, rng: np.random.Generator | None = None) -> CategoricalModel:
-        labels = np.asarray(data)
-        if labels.ndim != 1 or labels.size == 0 or labels.dtype.kind not in "iu":
-            raise ValueError(f"data must be a non-empty 1-D array of integer labels, got {data!r}")
-        if labels.min() < 0 or labels.max() >= self.k:
-            raise ValueError(f"labels must be in 0..{self.k - 1}")
-        counts = np.bincount(labels, minlength=self.k)
-        n = labels.size
-        opts = _check_pipeline(n, self.k, *self._opts)
-        weights = _weights_of(_effective_counts(counts, n, *opts))
-        return CategoricalModel(tuple(float(x) for x in weights))
-
-    def sample(self, model: CategoricalModel, n: int, rng: np.random.Generator) -> np.ndarray:
-        return rng.choice(self.k, size=n, p=np.asarray(model.weights))
-
-    def __repr__(self) -> str:
-        m, c, r = self._opts
-        return f"CategoricalFamily(k={self.k}, min_count={m}, oversample={c}, rare={r})"

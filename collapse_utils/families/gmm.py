@@ -20,7 +20,6 @@ The rest of the module measures what the loop does to a mixture:
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 
@@ -29,25 +28,7 @@ from scipy import stats
 
 from collapse_utils.checks import check_int, check_positive
 
-__all__ = [
-    "STD_KINDS",
-    "GMMModel",
-    "GMMFamily",
-    "sample_gmm",
-    "l2_inner",
-    "l2_distance",
-    "component_std",
-    "modes_recovered",
-    "count_modes",
-    "ring_mixture",
-]
-
-STD_KINDS = ("geometric", "rms", "max")
-
-
-# --- argument checks (ValueError before any computation) ---------------------------------
-
-
+__all__ = ['GMMModel', 'sample_gmm', 'GMMFamily', 'ring_mixture']
 
 
 def _check_model(name: str, model) -> GMMModel:
@@ -55,8 +36,6 @@ def _check_model(name: str, model) -> GMMModel:
         raise ValueError(f"{name} must be a GMMModel; got {type(model).__name__}")
     return model
 
-
-# --- the model and the family ------------------------------------------------------------
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,6 +107,7 @@ class GMMModel:
         return f"GMMModel(K={self.n_components}, d={self.dim}, weights={np.round(self.weights, 4)})"
 
 
+
 def sample_gmm(model: GMMModel, n: int, rng: np.random.Generator, return_labels: bool = False):
     """``n`` draws from ``model`` with the generator ``rng`` (chapter 04).
 
@@ -149,6 +129,7 @@ def sample_gmm(model: GMMModel, n: int, rng: np.random.Generator, return_labels:
             start += count
     order = rng.permutation(n)
     return (x[order], labels[order]) if return_labels else x[order]
+
 
 
 class GMMFamily:
@@ -216,85 +197,6 @@ class GMMFamily:
         )
 
 
-# --- distances and summaries -------------------------------------------------------------
-
-
-def l2_inner(f: GMMModel, g: GMMModel) -> float:
-    """The L2 inner product of two mixture densities, in closed form (chapter 04).
-
-    The product of two Gaussian densities integrates to a Gaussian density at
-    one mean: integral N(x; a, A) N(x; b, B) dx = N(a; b, A + B). Hence
-    ``<f, g> = sum_ij f.w_i g.w_j N(f.mu_i; g.mu_j, f.S_i + g.S_j)``.
-    """
-    f, g = _check_model("f", f), _check_model("g", g)
-    if f.dim != g.dim:
-        raise ValueError(f"f and g must have the same dimension; got {f.dim} and {g.dim}")
-    total = 0.0
-    for wi, mi, ci in zip(f.weights, f.means, f.covariances):
-        for wj, mj, cj in zip(g.weights, g.means, g.covariances):
-            total += wi * wj * stats.multivariate_normal(mj, ci + cj).pdf(mi)
-    return float(total)
-
-
-def l2_distance(f: GMMModel, g: GMMModel) -> float:
-    """The L2 distance between two mixture densities, ``sqrt(int (f - g)^2)`` (chapter 04).
-
-    Closed form ``sqrt(<f, f> - 2 <f, g> + <g, g>)`` from :func:`l2_inner`
-    (rounding below zero is clipped).
-    """
-    squared = l2_inner(f, f) - 2.0 * l2_inner(f, g) + l2_inner(g, g)
-    return float(math.sqrt(max(squared, 0.0)))
-
-
-def component_std(model: GMMModel, kind: str = "geometric") -> np.ndarray:
-    """One standard deviation per component, shape (K,) (chapter 04).
-
-    ``kind="geometric"``: ``det(S)^(1/(2d))``, the geometric mean of the standard
-    deviations along the principal axes; ``"rms"``: ``sqrt(trace(S)/d)``;
-    ``"max"``: the square root of the largest eigenvalue. In one dimension all
-    three are the component's standard deviation.
-    """
-    model = _check_model("model", model)
-    if kind not in STD_KINDS:
-        raise ValueError(f"kind must be one of {', '.join(STD_KINDS)}; got {kind!r}")
-    eig = np.linalg.eigvalsh(model.covariances)
-    if kind == "geometric":
-        return np.exp(np.log(eig).mean(axis=1) / 2)
-    if kind == "rms":
-        return np.sqrt(eig.mean(axis=1))
-    return np.sqrt(eig[:, -1])
-
-
-def _check_centers(centers, dim: int) -> np.ndarray:
-    c = np.asarray(centers, dtype=float)
-    if c.ndim != 2 or c.shape[1] != dim or len(c) == 0 or not np.all(np.isfinite(c)):
-        raise ValueError(f"centers must be a finite array of shape (M, {dim}); got shape {c.shape}")
-    return c
-
-
-def modes_recovered(model: GMMModel, centers, radius: float, min_weight: float = 0.0) -> np.ndarray:
-    """Which reference modes the fitted ``model`` still has: a boolean per center (chapter 04).
-
-    Mode j counts as recovered when some component of ``model`` with weight
-    greater than ``min_weight`` has its mean within ``radius`` of ``centers[j]``.
-    Take ``radius`` below half the smallest distance between centers, so that
-    one component never recovers two modes and a broad component sitting
-    between two modes recovers neither.
-    """
-    model = _check_model("model", model)
-    c = _check_centers(centers, model.dim)
-    radius = check_positive("radius", radius)
-    if isinstance(min_weight, bool) or not isinstance(min_weight, (int, float)) or not 0 <= min_weight < 1:
-        raise ValueError(f"min_weight must be a number in [0, 1); got {min_weight!r}")
-    means = model.means[model.weights > min_weight]
-    dist = np.linalg.norm(c[:, None, :] - means[None, :, :], axis=-1)
-    return np.any(dist < radius, axis=1)
-
-
-def count_modes(model: GMMModel, centers, radius: float, min_weight: float = 0.0) -> int:
-    """How many reference modes ``model`` recovers (see :func:`modes_recovered`; chapter 04)."""
-    return int(modes_recovered(model, centers, radius, min_weight).sum())
-
 
 def ring_mixture(weights, radius: float = 6.0, std: float = 0.5) -> GMMModel:
     """A 2-D mixture of isotropic Gaussians (standard deviation ``std``) with means
@@ -307,3 +209,5 @@ def ring_mixture(weights, radius: float = 6.0, std: float = 0.5) -> GMMModel:
     angles = 2 * np.pi * np.arange(len(w)) / len(w)
     means = radius * np.column_stack([np.cos(angles), np.sin(angles)])
     return GMMModel(w, means, np.repeat(std**2 * np.eye(2)[None], len(w), axis=0))
+
+

@@ -1,172 +1,26 @@
-"""A convolutional VAE on MNIST as a model family of the retraining loop (chapter 05).
+"""Measurements of generated images: the latent spread under a reference encoder, and a digit classifier.
 
-Following Shumailov et al. (2024): latent dimension 20, loss = binary cross-entropy
-summed over pixels + KL divergence to the N(0, I) prior, Adam with learning rate
-1e-3 and weight decay 1e-5, batches of 256. Each generation trains a *fresh*
-VAE (:class:`VAEFamily`); its samples are the decoder's Bernoulli means at latent
-draws from the prior. The width and the number of epochs are parameters: small in
-the book, the paper's in the ``paper`` profile.
-
-The measurements of the chapter:
-
-- :func:`latent_spread`: the standard deviation of a fixed reference encoder's
-  latent means (the generation-0 VAE's) on a set of images, the paper's metric;
-- :func:`train_classifier` / :func:`classify`: a small CNN trained on real
-  digits; a prediction below a confidence threshold counts as *unsure*;
-- :func:`class_histogram` and :func:`histogram_entropy`;
-- :class:`Probe`: all of them at every generation of :func:`collapse_utils.loop.run`.
+:func:`latent_spread` encodes images with a reference VAE (generation 0's) and measures the
+spread of the latent means; :func:`train_classifier`, :func:`classify`, :func:`class_histogram`
+and :func:`histogram_entropy` measure which digits a generation still draws.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
-from collapse_utils.checks import check_int, check_number
-from collapse_utils.loop import seed_torch
+from collapse_utils.checks import check_int
+from collapse_utils.families.vae import ConvVAE, VAEFamily, check_images, encode
 
-__all__ = [
-    "ConvVAE",
-    "vae_loss",
-    "VAEFamily",
-    "encode",
-    "latent_spread",
-    "SmallCNN",
-    "train_classifier",
-    "accuracy",
-    "classify",
-    "class_histogram",
-    "histogram_entropy",
-    "Probe",
-    "run",
-    "UNSURE",
-]
+__all__ = ['UNSURE', 'latent_spread', 'SmallCNN', 'train_classifier', 'accuracy', 'classify', 'class_histogram', 'histogram_entropy', 'Probe', 'run']
+
 
 #: the label :func:`classify` gives a digit it cannot classify confidently
 UNSURE = -1
 
-
-
-
-def _check_images(images) -> torch.Tensor:
-    if not isinstance(images, torch.Tensor) or images.ndim != 4 or tuple(images.shape[1:]) != (1, 28, 28):
-        shape = tuple(images.shape) if hasattr(images, "shape") else type(images).__name__
-        raise ValueError(f"images must be a torch tensor of shape (N, 1, 28, 28); got {shape}")
-    return images.float()
-
-
-# --- the model --------------------------------------------------------------------
-
-
-class ConvVAE(nn.Module):
-    """Convolutional VAE for 28x28 images (chapter 05).
-
-    Encoder: two stride-2 convolutions (``width`` and ``2 * width`` channels,
-    28 -> 14 -> 7), a hidden layer of ``8 * width`` units, then the mean and
-    log-variance of a ``latent``-dimensional Gaussian. The decoder mirrors it
-    with transposed convolutions and returns pixel logits.
-    """
-
-    def __init__(self, latent: int = 20, width: int = 32):
-        super().__init__()
-        self.latent = check_int("latent", latent, 1)
-        self.width = check_int("width", width, 1)
-        w, hidden = self.width, 8 * self.width
-        self.encoder = nn.Sequential(
-            nn.Conv2d(1, w, 4, stride=2, padding=1), nn.ReLU(),
-            nn.Conv2d(w, 2 * w, 4, stride=2, padding=1), nn.ReLU(),
-            nn.Flatten(), nn.Linear(2 * w * 49, hidden), nn.ReLU(),
-            nn.Linear(hidden, 2 * latent),
-        )
-        self.decoder = nn.Sequential(
-            nn.Linear(latent, hidden), nn.ReLU(),
-            nn.Linear(hidden, 2 * w * 49), nn.ReLU(),
-            nn.Unflatten(1, (2 * w, 7, 7)),
-            nn.ConvTranspose2d(2 * w, w, 4, stride=2, padding=1), nn.ReLU(),
-            nn.ConvTranspose2d(w, 1, 4, stride=2, padding=1),
-        )
-
-    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        mu, logvar = self.encoder(x).chunk(2, dim=1)
-        return mu, logvar
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        mu, logvar = self.encode(x)
-        z = mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
-        return self.decoder(z), mu, logvar
-
-
-def vae_loss(logits, x, mu, logvar) -> torch.Tensor:
-    """Negative ELBO summed over the batch: BCE summed over pixels + KL(q(z|x) || N(0, I))."""
-    bce = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
-    kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
-    return bce + kl
-
-
-@dataclass(frozen=True)
-class VAEFamily:
-    """The VAE as a model family of :func:`collapse_utils.loop.run` (chapter 05).
-
-    ``fit(images, rng)`` trains a fresh :class:`ConvVAE` for ``epochs`` epochs;
-    ``sample(model, n, rng)`` decodes ``n`` latent draws from the prior and
-    returns the pixel means, shape ``(n, 1, 28, 28)`` in [0, 1]. Both seed
-    torch from ``rng``, so a run is reproducible bit for bit on the CPU.
-    """
-
-    latent: int = 20
-    width: int = 32
-    epochs: int = 30
-    batch_size: int = 256
-    lr: float = 1e-3
-    weight_decay: float = 1e-5
-
-    def __post_init__(self):
-        check_int("latent", self.latent, 1)
-        check_int("width", self.width, 1)
-        check_int("epochs", self.epochs, 1)
-        check_int("batch_size", self.batch_size, 1)
-        check_number("lr", self.lr, low=0)
-        check_number("weight_decay", self.weight_decay, low=0)
-
-    def fit(self, data, rng: np.random.Generator) -> ConvVAE:
-        images = _check_images(data)
-        seed_torch(rng)
-        model = ConvVAE(self.latent, self.width)
-        model.losses = []  # mean loss per image, one value per epoch
-        optimiser = torch.optim.Adam(model.parameters(), lr=self.lr, weight_decay=self.weight_decay)
-        model.train()
-        for _ in range(self.epochs):
-            total = 0.0
-            for batch in torch.randperm(len(images)).split(self.batch_size):
-                x = images[batch]
-                logits, mu, logvar = model(x)
-                loss = vae_loss(logits, x, mu, logvar)
-                optimiser.zero_grad(set_to_none=True)
-                loss.backward()
-                optimiser.step()
-                total += loss.item()
-            model.losses.append(total / len(images))
-        return model.eval()
-
-    def sample(self, model: ConvVAE, n: int, rng: np.random.Generator) -> torch.Tensor:
-        n = check_int("n", n, 0)
-        seed_torch(rng)
-        if n == 0:
-            return torch.empty(0, 1, 28, 28)
-        with torch.no_grad():
-            z = torch.randn(n, model.latent)
-            return torch.cat([torch.sigmoid(model.decoder(chunk)) for chunk in z.split(1024)])
-
-
-def encode(model: ConvVAE, images, batch: int = 2048) -> torch.Tensor:
-    """Latent means of ``images`` under ``model``'s encoder, shape ``(N, latent)`` (chapter 05)."""
-    images = _check_images(images)
-    with torch.no_grad():
-        return torch.cat([model.encode(x)[0] for x in images.split(batch)])
 
 
 def latent_spread(reference: ConvVAE, images) -> float:
@@ -177,8 +31,6 @@ def latent_spread(reference: ConvVAE, images) -> float:
         raise ValueError(f"images must hold at least 2 images; got {len(mu)}")
     return float(mu.std(dim=0).mean())
 
-
-# --- the classifier ----------------------------------------------------------------
 
 
 class SmallCNN(nn.Module):
@@ -196,11 +48,12 @@ class SmallCNN(nn.Module):
         return self.net(x)
 
 
+
 def train_classifier(images, labels, *, epochs: int = 10, seed: int = 0, batch_size: int = 64,
                      classes: int = 10) -> SmallCNN:
     """Train :class:`SmallCNN` on real digits labelled ``0..classes-1`` (Adam, lr 1e-3);
     returns it in eval mode (chapter 05)."""
-    images = _check_images(images)
+    images = check_images(images)
     labels = torch.as_tensor(labels, dtype=torch.long)
     if len(labels) != len(images):
         raise ValueError(f"labels must have one entry per image; got {len(labels)} for {len(images)} images")
@@ -222,16 +75,19 @@ def train_classifier(images, labels, *, epochs: int = 10, seed: int = 0, batch_s
     return model.eval()
 
 
+
 def _probabilities(model: nn.Module, images) -> torch.Tensor:
-    images = _check_images(images)
+    images = check_images(images)
     with torch.no_grad():
         return torch.cat([F.softmax(model(x), dim=1) for x in images.split(2048)])
+
 
 
 def accuracy(model: nn.Module, images, labels) -> float:
     """Share of ``images`` whose most probable class is the label (chapter 05)."""
     predicted = _probabilities(model, images).argmax(dim=1)
     return float((predicted == torch.as_tensor(labels)).float().mean())
+
 
 
 def classify(model: nn.Module, images, threshold: float = 0.9) -> np.ndarray:
@@ -244,6 +100,7 @@ def classify(model: nn.Module, images, threshold: float = 0.9) -> np.ndarray:
     return predicted.numpy()
 
 
+
 def class_histogram(predictions, classes: int = 10) -> np.ndarray:
     """Counts of each class ``0..classes-1`` followed by the count of :data:`UNSURE` (chapter 05)."""
     classes = check_int("classes", classes, 1)
@@ -253,6 +110,7 @@ def class_histogram(predictions, classes: int = 10) -> np.ndarray:
         raise ValueError(f"predictions must be in 0..{classes - 1} or {UNSURE}; got {bad[0]!r}")
     counts = np.bincount(predictions[predictions != UNSURE], minlength=classes)
     return np.append(counts, np.sum(predictions == UNSURE))
+
 
 
 def histogram_entropy(histogram, include_unsure: bool = False) -> float:
@@ -267,9 +125,6 @@ def histogram_entropy(histogram, include_unsure: bool = False) -> float:
     if not include_unsure:
         counts = counts[:-1]
     return float(entropy(counts, base=2)) if counts.sum() > 0 else 0.0
-
-
-# --- per-generation measurements ----------------------------------------------------
 
 
 class Probe:
@@ -335,6 +190,7 @@ class Probe:
         return {name: (lambda step, name=name: self._get(step, name)) for name in names}
 
 
+
 def run(family: VAEFamily, real, *, generations: int, probe: Probe, policy="replace", seed=0,
         cache=None, desc: str | None = None):
     """:func:`collapse_utils.loop.run` of the VAE family with ``probe``'s metrics (chapter 05).
@@ -349,7 +205,9 @@ def run(family: VAEFamily, real, *, generations: int, probe: Probe, policy="repl
     from collapse_utils import loop
 
     if not isinstance(probe, Probe):
-        raise ValueError(f"probe must be a collapse_utils.vae.Probe; got {type(probe).__name__}")
+        raise ValueError(f"probe must be a collapse_utils.measures.digits.Probe; got {type(probe).__name__}")
     probe.restore_reference(cache)
-    return loop.run(family, real=_check_images(real), generations=generations, policy=policy,
+    return loop.run(family, real=check_images(real), generations=generations, policy=policy,
                     metrics=probe.metrics(), seed=seed, cache=cache, desc=desc)
+
+

@@ -1,12 +1,12 @@
 """Build the book: validate parameters, execute every notebook, build the HTML.
 
-``python -m collapse_utils.build --profile {smoke,book,paper}`` (what ``make
+``python -m collapse_utils.book.build --profile {smoke,book,paper}`` (what ``make
 book`` calls):
 
 1. reads the chapter notebooks from ``_toc.yml``;
 2. checks every notebook's parameters under the profile *before* anything runs
    (names against the ``parameters`` cell and the declarations in
-   :mod:`collapse_utils.profiles`, types, ranges); one message lists every
+   :mod:`collapse_utils.book.profiles`, types, ranges); one message lists every
    problem, naming the notebook, the parameter, the value and what is allowed;
 3. stages a copy of the book in ``_build/source`` and executes each notebook
    there with papermill (the sources in git stay output-free), printing one
@@ -35,8 +35,8 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
-from collapse_utils.params import ParameterError, check, profile, profile_names
-from collapse_utils.profiles import NOTEBOOKS
+from collapse_utils.book.params import ParameterError, check, profile, profile_names
+from collapse_utils.book.profiles import NOTEBOOKS
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -341,7 +341,7 @@ def build(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m collapse_utils.build",
+        prog="python -m collapse_utils.book.build",
         description="Execute every notebook under a profile, then build the HTML book.",
     )
     parser.add_argument("--profile", default="book", help=f"one of: {', '.join(profile_names())}")

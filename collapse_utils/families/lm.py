@@ -32,29 +32,13 @@ from torch.nn import functional as F
 
 from collapse_utils.checks import check_int, check_number, check_positive
 from collapse_utils.loop import seed_torch
-from collapse_utils.sampling import filter_logits  # noqa: F401  (public here too, shared with chapter 08)
+from collapse_utils.samplers import filter_logits
 
-__all__ = [
-    "BPETokenizer",
-    "train_tokenizer",
-    "make_blocks",
-    "GPT",
-    "train_lm",
-    "sequence_nll",
-    "perplexity",
-    "filter_logits",
-    "apply_repetition_penalty",
-    "sample",
-    "DECODINGS",
-    "LMFamily",
-    "Probe",
-    "run",
-]
+__all__ = ['DECODINGS', 'BPETokenizer', 'train_tokenizer', 'make_blocks', 'GPT', 'train_lm', 'sequence_nll', 'perplexity', 'apply_repetition_penalty', 'sample', 'LMFamily', 'Probe', 'run']
+
 
 DECODINGS = ("beam", "ancestral")
 
-
-# --- tokenizer ------------------------------------------------------------------------
 
 
 class BPETokenizer:
@@ -92,6 +76,7 @@ class BPETokenizer:
         self.__init__(state["json"])
 
 
+
 def train_tokenizer(text: str, vocab_size: int = 1024) -> BPETokenizer:
     """Train a byte-level BPE tokenizer with ``vocab_size`` tokens on ``text`` (chapter 06)."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -109,6 +94,7 @@ def train_tokenizer(text: str, vocab_size: int = 1024) -> BPETokenizer:
     return BPETokenizer(tok.to_str())
 
 
+
 def make_blocks(ids, block: int, max_blocks: int | None = None) -> torch.Tensor:
     """Cut a token stream into consecutive non-overlapping blocks of ``block`` tokens,
     shape ``(n, block)`` int64; keeps the first ``max_blocks`` if given (chapter 06)."""
@@ -121,8 +107,6 @@ def make_blocks(ids, block: int, max_blocks: int | None = None) -> torch.Tensor:
         raise ValueError(f"ids must hold at least block = {block} tokens; got {len(ids)}")
     return torch.as_tensor(ids[: n * block].reshape(n, block).copy())
 
-
-# --- the model --------------------------------------------------------------------------
 
 
 class _Block(nn.Module):
@@ -155,6 +139,7 @@ class _Block(nn.Module):
         return x, (k, v)
 
 
+
 def _grouped_attention(q, k, v, pk, pv):
     """Attention of one new token per row over a prefix shared by groups of rows
     (``pk``, ``pv``: one row per group) and the row's own keys ``k``, ``v``. Beam
@@ -170,6 +155,7 @@ def _grouped_attention(q, k, v, pk, pv):
     n_prefix = pk.shape[2]
     wp = weights[..., :n_prefix].reshape(groups, rows // groups, heads, 1, n_prefix)
     return torch.einsum("gbhqk,ghkd->gbhqd", wp, pv).reshape(rows, heads, 1, dh) + weights[..., n_prefix:] @ v
+
 
 
 class GPT(nn.Module):
@@ -224,6 +210,7 @@ class GPT(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
+
 def _check_blocks(blocks, model: GPT | None = None) -> torch.Tensor:
     if not isinstance(blocks, torch.Tensor) or blocks.ndim != 2 or blocks.shape[1] < 2:
         shape = tuple(blocks.shape) if hasattr(blocks, "shape") else type(blocks).__name__
@@ -231,6 +218,7 @@ def _check_blocks(blocks, model: GPT | None = None) -> torch.Tensor:
     if model is not None and len(blocks) and (int(blocks.min()) < 0 or int(blocks.max()) >= model.vocab_size):
         raise ValueError(f"blocks must hold token ids in 0..{model.vocab_size - 1}")
     return blocks.long()
+
 
 
 def train_lm(model: GPT, blocks, *, epochs: int = 1, batch_size: int = 32, lr: float = 1e-3,
@@ -269,6 +257,7 @@ def train_lm(model: GPT, blocks, *, epochs: int = 1, batch_size: int = 32, lr: f
     return losses
 
 
+
 def sequence_nll(model: GPT, blocks, batch: int = 256) -> np.ndarray:
     """Mean negative log-likelihood (nats per token) of each block under ``model``,
     the first token of each block given (chapter 06)."""
@@ -283,12 +272,11 @@ def sequence_nll(model: GPT, blocks, batch: int = 256) -> np.ndarray:
     return torch.cat(out).numpy() if out else np.empty(0)
 
 
+
 def perplexity(model: GPT, blocks) -> float:
     """Perplexity of ``model`` on ``blocks``: exp of the mean per-token NLL (chapter 06)."""
     return float(np.exp(sequence_nll(model, blocks).mean()))
 
-
-# --- decoding ---------------------------------------------------------------------------
 
 
 def apply_repetition_penalty(logits: torch.Tensor, seen: torch.Tensor, penalty: float) -> torch.Tensor:
@@ -303,8 +291,10 @@ def apply_repetition_penalty(logits: torch.Tensor, seen: torch.Tensor, penalty: 
     return torch.where(seen, penalised, logits)
 
 
+
 def _reorder(cache, index):
     return [(k.index_select(0, index), v.index_select(0, index)) for k, v in cache]
+
 
 
 def _beam_search(model, prompts, new_tokens, beams, penalty):
@@ -339,6 +329,7 @@ def _beam_search(model, prompts, new_tokens, beams, penalty):
     return out.index_select(0, best)
 
 
+
 def _ancestral(model, prompts, new_tokens, penalty, temperature, top_k, top_p):
     vocab = model.vocab_size
     seen = torch.zeros(len(prompts), vocab, dtype=torch.bool)
@@ -354,6 +345,7 @@ def _ancestral(model, prompts, new_tokens, penalty, temperature, top_k, top_p):
         if step + 1 < new_tokens:
             logits, cache = model(token, cache)
     return torch.cat(out, dim=1)
+
 
 
 def sample(model: GPT, prompts, new_tokens: int, *, decoding: str = "beam", beams: int = 5,
@@ -393,8 +385,6 @@ def sample(model: GPT, prompts, new_tokens: int, *, decoding: str = "beam", beam
     return torch.cat(parts) if parts else torch.empty(0, new_tokens, dtype=torch.long)
 
 
-# --- the model family -------------------------------------------------------------------
-
 
 @dataclass(frozen=True)
 class LMFamily:
@@ -420,7 +410,7 @@ class LMFamily:
 
     def __post_init__(self):
         if not isinstance(self.base, GPT):
-            raise ValueError(f"base must be a collapse_utils.lm.GPT; got {type(self.base).__name__}")
+            raise ValueError(f"base must be a collapse_utils.families.lm.GPT; got {type(self.base).__name__}")
         _check_blocks(self.prompts, self.base)
         check_int("new_tokens", self.new_tokens, 1)
         check_int("epochs", self.epochs, 1)
@@ -450,8 +440,6 @@ class LMFamily:
                       repetition_penalty=self.repetition_penalty, temperature=self.temperature)
 
 
-# --- per-generation measurements ----------------------------------------------------------
-
 
 class Probe:
     """Measurements of chapter 06 at every generation of :func:`collapse_utils.loop.run`.
@@ -466,7 +454,7 @@ class Probe:
       generation 0's (Shumailov et al.'s Fig. 1b/c);
     - ``distinct1``, ``distinct2``, ``distinct3``, ``self_bleu``, ``rep2``: the
       diversity of the first ``n_texts`` of those sequences, decoded
-      (:mod:`collapse_utils.text_metrics`);
+      (:mod:`collapse_utils.measures.lexical`);
     - ``example``: the model's continuation of each of ``examples`` (real held-out
       prompts), decoded as in the family.
 
@@ -476,9 +464,9 @@ class Probe:
 
     def __init__(self, family: LMFamily, tokenizer: BPETokenizer, test, *, examples=None, n_texts: int = 200,
                  reference: GPT | None = None):
-        from collapse_utils import text_metrics
+        from collapse_utils.measures import lexical
 
-        self._tm = text_metrics
+        self._tm = lexical
         self.family = family
         self.tokenizer = tokenizer
         self.test = _check_blocks(test, family.base)
@@ -533,6 +521,7 @@ class Probe:
         return {name: (lambda step, name=name: self._get(step, name)) for name in names}
 
 
+
 def run(family: LMFamily, real, *, generations: int, probe: Probe, policy="replace", seed=0, cache=None,
         desc: str | None = None):
     """:func:`collapse_utils.loop.run` of the language-model family with ``probe``'s
@@ -544,9 +533,11 @@ def run(family: LMFamily, real, *, generations: int, probe: Probe, policy="repla
     from collapse_utils import loop
 
     if not isinstance(probe, Probe):
-        raise ValueError(f"probe must be a collapse_utils.lm.Probe; got {type(probe).__name__}")
+        raise ValueError(f"probe must be a collapse_utils.families.lm.Probe; got {type(probe).__name__}")
     probe.reference = None
     probe._last = None
     probe.restore_reference(cache)
     return loop.run(family, real=_check_blocks(real, family.base), generations=generations, policy=policy,
                     metrics=probe.metrics(), seed=seed, cache=cache, desc=desc)
+
+

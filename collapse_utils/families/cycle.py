@@ -1,0 +1,63 @@
+"""A family that changes every generation: generation t is fitted with ``families[t % K]``.
+
+Its models are :class:`CycleModel` records (the family's index and the fitted model), so
+``sample`` dispatches to the family that fitted them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from collapse_utils.checks import check_int
+
+__all__ = ['CycleModel', 'CycleFamily']
+
+
+@dataclass(frozen=True)
+class CycleModel:
+    """A model fitted by family ``index`` of a :class:`CycleFamily` (chapter 10)."""
+
+    index: int
+    model: Any
+
+
+
+class CycleFamily:
+    """Use another model family at each generation, in turn (chapter 10).
+
+    Generation t is fitted with ``families[t % len(families)]``. The
+    families must accept each other's samples (for example 1-D ``GMMFamily``,
+    ``KDEFamily`` and ``HistogramFamily``, which all sample arrays of shape (n, 1)).
+    """
+
+    fit_needs_generation = True
+
+    def __init__(self, families):
+        families = list(families) if not isinstance(families, (str, bytes)) else []
+        if len(families) < 1 or not all(hasattr(f, "fit") and hasattr(f, "sample") for f in families):
+            raise ValueError(f"families must be a non-empty list of model families (fit and sample); got {families!r}")
+        self.families = families
+
+    def index(self, generation: int) -> int:
+        """Which family fits generation ``generation``."""
+        generation = check_int("generation", generation, 0)
+        return generation % len(self.families)
+
+    def fit(self, data, rng: np.random.Generator, generation: int | None = None) -> CycleModel:
+        if generation is None:
+            raise ValueError("generation is required: CycleFamily.fit(data, rng, generation=t) (loop.run passes it)")
+        i = self.index(generation)
+        return CycleModel(i, self.families[i].fit(data, rng))
+
+    def sample(self, model: CycleModel, n: int, rng: np.random.Generator):
+        if not isinstance(model, CycleModel):
+            raise ValueError(f"model must be a CycleModel; got {type(model).__name__}")
+        return self.families[model.index].sample(model.model, n, rng)
+
+    def __repr__(self) -> str:
+        return f"CycleFamily({self.families!r})"
+
+

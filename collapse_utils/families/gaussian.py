@@ -1,0 +1,60 @@
+"""The one-dimensional Gaussian family: fit by maximum likelihood (or the unbiased estimator), sample.
+
+The simplest model the loop (:mod:`collapse_utils.loop`) retrains; its exact laws live in
+:mod:`collapse_utils.exact.gaussian`. Explained in notebooks/01_retraining_loop and
+notebooks/02_variance_decay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ['GaussianModel', 'GaussianFamily']
+
+
+ESTIMATORS = ("mle", "unbiased")
+
+
+
+def _check_estimator(estimator: str) -> str:
+    if estimator not in ESTIMATORS:
+        raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
+    return estimator
+
+
+
+@dataclass(frozen=True)
+class GaussianModel:
+    """A fitted 1-D Gaussian N(mean, var)."""
+
+    mean: float
+    var: float
+
+
+
+class GaussianFamily:
+    """1-D Gaussian refitted each generation (chapter 01, chapter 02).
+
+    ``estimator="mle"`` divides the sum of squares by n (the article's setting);
+    ``"unbiased"`` divides by n - 1.
+    """
+
+    def __init__(self, estimator: str = "mle"):
+        self.estimator = _check_estimator(estimator)
+
+    def fit(self, data: np.ndarray, rng: np.random.Generator | None = None) -> GaussianModel:
+        data = np.asarray(data, dtype=float)
+        if data.ndim != 1 or len(data) < 2:
+            raise ValueError(f"data must be a 1-D array of at least 2 points, got shape {data.shape}")
+        ddof = 0 if self.estimator == "mle" else 1
+        return GaussianModel(mean=float(data.mean()), var=float(data.var(ddof=ddof)))
+
+    def sample(self, model: GaussianModel, n: int, rng: np.random.Generator) -> np.ndarray:
+        return rng.normal(model.mean, np.sqrt(model.var), size=n)
+
+    def __repr__(self) -> str:
+        return f"GaussianFamily(estimator={self.estimator!r})"
+
+
