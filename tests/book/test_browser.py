@@ -16,7 +16,7 @@ import pytest
 
 from collapse_utils.book.build import toc_notebooks
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 CHAPTERS = [f"notebooks/{nb.stem}" for nb in toc_notebooks(ROOT)]
 PAGES = ["book/intro", "book/how_to_run", "book/notation", "book/glossary", *CHAPTERS, "book/results",

@@ -13,7 +13,7 @@ import pytest
 from collapse_utils.book import build
 from collapse_utils.book.build import BuildError, toc_notebooks
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 PAGES = ["book/intro", "book/how_to_run", "book/notation", "book/bibliography"] + [
     f"notebooks/{nb.stem}" for nb in toc_notebooks(ROOT)
 ]

@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BIB = (ROOT / "book" / "references.bib").read_text()
 ENTRIES = {
     match.group(1): match.group(0)

@@ -13,7 +13,7 @@ import yaml
 from collapse_utils.book.build import parameters_cell, toc_notebooks
 from collapse_utils.book.profiles import DEFAULTS, NOTEBOOKS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_FILES = sorted((ROOT / "notebooks").glob("*.ipynb"))
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 

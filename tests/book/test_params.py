@@ -12,7 +12,7 @@ from collapse_utils.book import build, params
 from collapse_utils.book.params import Param, ParameterError
 from collapse_utils.book.profiles import DEFAULTS, NOTEBOOKS, PROFILES
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_param_types_and_ranges():

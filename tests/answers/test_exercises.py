@@ -4,7 +4,7 @@ Static checks of the notebooks (issue 7): every exercise is followed directly by
 its solution in a dropdown; chapters 01-10 have three to five exercises; a
 solution states no hand-typed numbers (they are glued from
 ``collapse_utils.answers``); every glued answer exists, is used, and is checked
-by a test in ``tests/test_answers_chNN.py``; every chapter opens with what it
+by a test in ``tests/answers/test_answers_chNN.py``; every chapter opens with what it
 shows and assumes and ends with a summary, exercises and references.
 """
 
@@ -18,7 +18,7 @@ import pytest
 
 from collapse_utils import answers
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 CHAPTERS = {path.name[:2]: path for path in NOTEBOOKS}
 MIN_EXERCISES, MAX_EXERCISES = 3, 5
@@ -135,7 +135,7 @@ def test_glued_answers_exist_and_every_answer_is_used(path):
 @pytest.mark.parametrize("label", answers.labels(), ids=str)
 def test_every_answer_is_checked_by_a_test(label):
     chapter = label.split("-")[1]
-    tests = ROOT / "tests" / f"test_answers_ch{chapter}.py"
+    tests = ROOT / "tests" / "answers" / f"test_answers_ch{chapter}.py"
     assert tests.exists() and f'"{label}"' in tests.read_text(), f"no check of {label} in {tests.name}"
 
 
