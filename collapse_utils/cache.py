@@ -38,10 +38,73 @@ def default_root() -> Path:
     return Path(env) if env else Path.home() / ".cache" / "collapse_utils"
 
 
+def _package_root() -> Path:
+    return Path(__file__).parent
+
+
+def _collapse_imports(module_name: str) -> set[str]:
+    """The ``collapse_utils`` modules that ``module_name`` imports (statically, anywhere in it)."""
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec(module_name)
+    if spec is None or spec.origin is None or not spec.origin.endswith(".py"):
+        return set()
+    tree = ast.parse(Path(spec.origin).read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("collapse_utils"):
+            found.add(node.module)
+            for alias in node.names:  # "from collapse_utils.exact import gaussian" imports a module
+                candidate = f"{node.module}.{alias.name}"
+                if importlib.util.find_spec(node.module) is not None and _is_module(candidate):
+                    found.add(candidate)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("collapse_utils"))
+    return found
+
+
+def _is_module(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def modules_used(objects: Iterable[Any]) -> list[ModuleType]:
+    """The ``collapse_utils`` modules that define ``objects`` (functions, classes or
+    instances) and every ``collapse_utils`` module they import, transitively.
+
+    Objects defined outside the package (a notebook's lambda, numpy) add nothing.
+    """
+    import importlib
+
+    todo = []
+    for obj in objects:
+        if obj is None:
+            continue
+        name = getattr(obj, "__module__", None) or getattr(type(obj), "__module__", "")
+        if isinstance(obj, ModuleType):
+            name = obj.__name__
+        if name and name.startswith("collapse_utils"):
+            todo.append(name)
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        todo.extend(_collapse_imports(name) - seen)
+    return [importlib.import_module(name) for name in sorted(seen)]
+
+
 def code_version(modules: Iterable[ModuleType] | None = None) -> str:
-    """SHA-256 of the source of ``modules`` (default: every module of collapse_utils)."""
+    """SHA-256 of the source of ``modules`` (default: every module of the library,
+    that is the package less ``book/`` and ``answers/``)."""
     if modules is None:
-        package = Path(__file__).parent
+        package = _package_root()
         files = sorted(p for p in package.rglob("*.py") if p.parent.name not in ("book", "answers"))
         sources = [f.read_bytes() for f in files]
     else:
@@ -75,8 +138,12 @@ class Cache:
 
     name: the experiment (a folder name: letters, digits, ``-``, ``_``).
     params: everything the result depends on (JSON-serialisable values).
-    modules: the modules whose source the result depends on (default: the whole
-        ``collapse_utils`` package).
+    uses: the functions, classes or objects (a family, a policy) that compute
+        the result; the code version covers their modules and every
+        ``collapse_utils`` module those import (:func:`modules_used`), so
+        nobody lists modules by hand.
+    modules: the modules the result depends on, explicitly (rarely needed).
+        Without ``uses`` or ``modules`` the whole library counts.
     root: the cache root (default :func:`default_root`).
     """
 
@@ -85,6 +152,7 @@ class Cache:
         name: str,
         params: dict,
         *,
+        uses: Iterable[Any] | None = None,
         modules: Iterable[ModuleType] | None = None,
         root: str | os.PathLike | None = None,
     ):
@@ -97,7 +165,7 @@ class Cache:
         self.key_material = {
             "name": name,
             "params": _canonical(params),
-            "code": code_version(modules),
+            "code": code_version(modules if uses is None else modules_used(uses)),
             "environment": environment_version(),
         }
         self.key = hashlib.sha256(_canonical(self.key_material).encode()).hexdigest()[:20]

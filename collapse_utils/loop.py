@@ -23,16 +23,30 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
 
-from collapse_utils.checks import check_int, check_number
+from collapse_utils.checks import check_int
+from collapse_utils.policies import (
+    POLICY_NAMES,
+    Accumulate,
+    AccumulateSubsample,
+    Mix,
+    Policy,
+    PolicyState,
+    Replace,
+    concat,
+    make_policy,
+    take,
+)
 
 __all__ = [
     "ModelFamily",
+    "Policy",
+    "PolicyState",
     "Replace",
     "Mix",
     "Accumulate",
@@ -45,153 +59,26 @@ __all__ = [
     "run_chains",
     "stack",
     "seed_torch",
+    "MAX_FILTER_ROUNDS",
 ]
+
+# HOOKS-READY: Policy protocol, sampler= and filter=, Step.reference, generation= to every fit,
+# run_chains(cache=...).
 
 
 class ModelFamily(Protocol):
-    """What the loop needs from a model family (chapter 01)."""
+    """What the loop needs from a model family: ``fit`` and ``sample``.
 
-    def fit(self, data: Any, rng: np.random.Generator) -> Any: ...
+    ``fit`` is always called with the generation it fits (``generation=t``), so a
+    family that changes with the generation (``families.cycle.CycleFamily``)
+    needs nothing special; a family that does not care ignores it.
 
-    def sample(self, model: Any, n: int, rng: np.random.Generator) -> Any: ...
-
-
-# --- data helpers: numpy arrays, torch tensors and lists alike ------------------
-
-
-def _concat(batches: Sequence[Any]) -> Any:
-    first = batches[0]
-    if isinstance(first, np.ndarray):
-        return np.concatenate(batches, axis=0)
-    if isinstance(first, list):
-        return [item for batch in batches for item in batch]
-    if type(first).__module__.startswith("torch"):
-        import torch
-
-        return torch.cat(list(batches), dim=0)
-    raise TypeError(f"cannot concatenate data of type {type(first).__name__}")
-
-
-def _take(data: Any, index: np.ndarray) -> Any:
-    if isinstance(data, list):
-        return [data[i] for i in index]
-    if type(data).__module__.startswith("torch"):
-        import torch
-
-        return data[torch.as_tensor(index, dtype=torch.long)]
-    return data[index]
-
-
-# --- data policies ---------------------------------------------------------------
-
-
-@dataclass
-class _PolicyState:
-    real0: Any  # the real training set of the first fitted generation
-    synthetic: list = field(default_factory=list)  # synthetic batches so far
-
-
-@dataclass(frozen=True)
-class Replace:
-    """Generation t trains only on the n samples drawn from generation t-1."""
-
-    name = "replace"
-
-    def n_synthetic(self, n: int) -> int:
-        return n
-
-    def assemble(self, synthetic, state, draw_real, rng):
-        return synthetic, 0
-
-
-@dataclass(frozen=True)
-class Mix:
-    """Generation t trains on ``real_fraction`` of real data, the rest synthetic.
-
-    ``fresh=True`` draws new real data each generation; ``fresh=False`` reuses one
-    fixed real pool (the first ``round(real_fraction * n)`` points of the first
-    real training set). The training set has ``n`` points in both cases.
+    Book: {ref}`def-iterative-retraining`
     """
 
-    real_fraction: float
-    fresh: bool = True
-    name = "mix"
+    def fit(self, data: Any, rng: np.random.Generator, *, generation: int | None = None) -> Any: ...
 
-    def __post_init__(self):
-        check_number("real_fraction", self.real_fraction, 0, 1)
-        if not isinstance(self.fresh, bool):
-            raise ValueError(f"fresh must be True or False, got {self.fresh!r}")
-
-    def n_real(self, n: int) -> int:
-        return int(round(self.real_fraction * n))
-
-    def n_synthetic(self, n: int) -> int:
-        return n - self.n_real(n)
-
-    def assemble(self, synthetic, state, draw_real, rng):
-        k = self.n_real(len(state.real0))
-        if k == 0:
-            return synthetic, 0
-        real = draw_real(k, rng) if self.fresh else _take(state.real0, np.arange(k))
-        if len(synthetic) == 0:
-            return real, k
-        return _concat([real, synthetic]), k
-
-
-@dataclass(frozen=True)
-class Accumulate:
-    """Generation t trains on the real data plus every synthetic batch so far
-    (Gerstgrasser et al. 2024)."""
-
-    name = "accumulate"
-
-    def n_synthetic(self, n: int) -> int:
-        return n
-
-    def assemble(self, synthetic, state, draw_real, rng):
-        state.synthetic.append(synthetic)
-        return _concat([state.real0, *state.synthetic]), len(state.real0)
-
-
-@dataclass(frozen=True)
-class AccumulateSubsample:
-    """Like :class:`Accumulate`, but generation t trains on a uniform subsample of
-    ``size`` points of the accumulated pool (Kazdan et al. 2024)."""
-
-    size: int
-    name = "accumulate_subsample"
-
-    def __post_init__(self):
-        check_int("size", self.size, 1)
-
-    def n_synthetic(self, n: int) -> int:
-        return n
-
-    def assemble(self, synthetic, state, draw_real, rng):
-        state.synthetic.append(synthetic)
-        pool = _concat([state.real0, *state.synthetic])
-        if len(pool) <= self.size:
-            return pool, len(state.real0)
-        index = np.sort(rng.choice(len(pool), size=self.size, replace=False))
-        return _take(pool, index), int(np.sum(index < len(state.real0)))
-
-
-POLICY_NAMES = ("replace", "mix", "accumulate", "accumulate_subsample")
-
-
-def make_policy(name: str, **options: Any):
-    """Build a policy from its name: ``make_policy("mix", real_fraction=0.1)``."""
-    classes = {
-        "replace": Replace,
-        "mix": Mix,
-        "accumulate": Accumulate,
-        "accumulate_subsample": AccumulateSubsample,
-    }
-    if name not in classes:
-        raise ValueError(
-            f"policy must be one of {', '.join(POLICY_NAMES)}; got {name!r}"
-        )
-    return classes[name](**options)
+    def sample(self, model: Any, n: int, rng: np.random.Generator) -> Any: ...
 
 
 # --- the loop ----------------------------------------------------------------------
@@ -202,12 +89,21 @@ class Step:
     """What a metric sees at one generation: its index, model and training data.
 
     ``data`` is ``None`` at generation 0 when the loop starts from a given
-    ``initial_model`` (the true distribution, which was not fitted)."""
+    ``initial_model`` (the true distribution, which was not fitted).
+    ``reference`` is generation 0's model: the ``initial_model`` when given,
+    else the model fitted to the real data. Metrics that compare a generation
+    with the start (an encoder, a perplexity under the first model) use it; it
+    is the same object at every generation, also when earlier generations were
+    loaded from a cache.
+
+    Book: {ref}`def-iterative-retraining`
+    """
 
     generation: int
     model: Any
     data: Any
     n_real: int
+    reference: Any = None
 
 
 class History:
@@ -274,10 +170,58 @@ def _real_sampler(real, initial_model, family) -> Callable[[int, np.random.Gener
         def draw(k: int, rng: np.random.Generator):
             if k > len(real):
                 raise ValueError(f"asked for {k} real points but the real data has {len(real)}")
-            return _take(real, np.sort(rng.choice(len(real), size=k, replace=False)))
+            return take(real, np.sort(rng.choice(len(real), size=k, replace=False)))
 
         return draw
     return lambda k, rng: family.sample(initial_model, k, rng)
+
+
+def _check_fit_signature(family) -> None:
+    import inspect
+
+    try:
+        parameters = inspect.signature(family.fit).parameters
+    except (TypeError, ValueError):  # a builtin or C callable: trust it
+        return
+    accepts = "generation" in parameters or any(
+        p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
+    if not accepts:
+        raise ValueError(
+            f"{type(family).__name__}.fit must accept the keyword generation= "
+            f"(the loop passes the generation to every fit): def fit(self, data, rng, *, generation=None)"
+        )
+
+
+#: At most this many draws (in multiples of the batch asked for) when a filter rejects samples.
+MAX_FILTER_ROUNDS = 100
+
+
+def _draw_synthetic(family, model, k, rng, sampler, filter, previous):
+    """k samples of ``model``: through ``sampler`` if given, kept by ``filter`` if given."""
+    def draw(m):
+        return sampler(family, model, m, rng) if sampler is not None else family.sample(model, m, rng)
+
+    if filter is None or k == 0:
+        return draw(k)
+    kept, have = [], 0
+    for _ in range(MAX_FILTER_ROUNDS):
+        batch = draw(k)
+        mask = np.asarray(filter(batch, previous, rng))
+        if mask.dtype != bool or mask.shape != (len(batch),):
+            raise ValueError(
+                f"filter must return a boolean mask of shape ({len(batch)},); got dtype {mask.dtype}, "
+                f"shape {mask.shape}"
+            )
+        accepted = take(batch, np.flatnonzero(mask))
+        if len(accepted):
+            kept.append(accepted)
+            have += len(accepted)
+        if have >= k:
+            return take(concat(kept), np.arange(k))
+    raise ValueError(
+        f"filter accepted {have} of {k * MAX_FILTER_ROUNDS} samples at generation {previous.generation + 1}; "
+        f"it needs at least {k}: an acceptance rate below 1/{MAX_FILTER_ROUNDS} is refused"
+    )
 
 
 def _seed_sequence(seed) -> np.random.SeedSequence:
@@ -292,7 +236,7 @@ def run(
     family: ModelFamily,
     *,
     generations: int,
-    policy: Any = "replace",
+    policy: Policy | str = "replace",
     n: int | None = None,
     real: Any = None,
     initial_model: Any = None,
@@ -301,15 +245,17 @@ def run(
     cache: Any = None,
     progress: bool | None = None,
     desc: str | None = None,
+    sampler: Callable[[Any, Any, int, np.random.Generator], Any] | None = None,
+    filter: Callable[[Any, Step, np.random.Generator], Any] | None = None,  # noqa: A002 (the hook's name)
 ) -> History:
     """Run ``generations`` rounds of iterative retraining and return the history.
 
-    family: the model family (``fit`` and ``sample``). A family whose attribute
-        ``fit_needs_generation`` is true is called as ``fit(data, rng, generation=t)``.
+    family: the model family (``fit`` and ``sample``); ``fit`` receives the
+        generation it fits as ``generation=t``.
     generations: number of retraining rounds (>= 0); the history has
         ``generations + 1`` rows, generation 0 included.
-    policy: a policy object or one of ``POLICY_NAMES`` (``"mix"`` needs options,
-        so pass ``Mix(...)`` for it).
+    policy: a :class:`Policy` or one of ``"replace"``, ``"accumulate"``
+        (``Mix`` and ``AccumulateSubsample`` need options).
     n: samples per generation (>= 1). Defaults to the size of ``real`` when that
         is a data set.
     real: the real data: a data set (array, tensor or list) or a callable
@@ -317,19 +263,31 @@ def run(
         ``initial_model`` is given (then real draws are its samples).
     initial_model: the true distribution as a model of ``family`` (see the
         module docstring for the two conventions).
-    metrics: ``{name: f(step)}``, each recorded at every generation.
+    metrics: ``{name: f(step)}``, each recorded at every generation; ``step`` is
+        a :class:`Step` (with ``reference``, generation 0's model).
     seed: an integer or a ``SeedSequence``. Generation t uses its own stream
         spawned from the seed, so the same seed gives the same history bit for
         bit, and a run resumed from ``cache`` continues exactly as if it had
         never stopped.
     cache: a :class:`collapse_utils.cache.Cache`; each generation's model, the
-        synthetic batch and the metrics row are stored there and reused.
+        synthetic batch the policy keeps and the metrics row are stored there
+        and reused.
     progress: show a tqdm progress bar (default: in Jupyter and on a terminal,
         not when the output is redirected or ``COLLAPSE_PROGRESS=0``, which the
         book build sets).
     desc: the progress bar's label (default: the policy's name).
+    sampler: how synthetic data is drawn: ``sampler(family, model, k, rng)``
+        instead of ``family.sample(model, k, rng)``; e.g. a
+        :class:`collapse_utils.samplers.Decoding` (temperature, top-k, top-p).
+    filter: a verifier or detector: ``filter(samples, step, rng)`` returns a
+        boolean mask of the samples to keep, where ``step`` is the generation
+        that drew them; the loop draws until it has enough kept samples.
+
+    Book: {ref}`def-iterative-retraining`
     """
     generations = check_int("generations", generations, 0)
+    if family is None or not (callable(getattr(family, "fit", None)) and callable(getattr(family, "sample", None))):
+        raise ValueError(f"family must have fit(data, rng, *, generation) and sample(model, n, rng); got {family!r}")
     if isinstance(policy, str):
         if policy not in ("replace", "accumulate"):
             raise ValueError(
@@ -338,9 +296,10 @@ def run(
                 f"AccumulateSubsample(...)); got {policy!r}"
             )
         policy = make_policy(policy)
-    if not hasattr(policy, "assemble"):
+    if not isinstance(policy, Policy):
         raise ValueError(
-            f"policy must be one of {', '.join(POLICY_NAMES)} or a policy object; got {policy!r}"
+            f"policy must be one of {', '.join(POLICY_NAMES)} or an object with the Policy protocol "
+            f"(name, n_synthetic, assemble); got {policy!r}"
         )
     if real is None and initial_model is None:
         raise ValueError("give the real data (real=...) or the true model (initial_model=...)")
@@ -353,12 +312,17 @@ def run(
     for name, f in metrics.items():
         if not callable(f):
             raise ValueError(f"metric {name!r} must be callable, got {f!r}")
+    for name, hook in (("sampler", sampler), ("filter", filter)):
+        if hook is not None and not callable(hook):
+            raise ValueError(f"{name} must be callable or None, got {hook!r}")
+    _check_fit_signature(family)
 
     streams = _seed_sequence(seed).spawn(generations + 1)
     draw_real = _real_sampler(real, initial_model, family)
     first_fit = 1 if initial_model is not None else 0
-    state: _PolicyState | None = None
-    model = initial_model
+    state: PolicyState | None = None
+    model = reference = initial_model
+    previous: Step | None = None
     rows: list[dict] = []
 
     from tqdm.auto import tqdm
@@ -373,10 +337,13 @@ def run(
         cached = cache.load(t) if cache is not None else None
         if cached is not None:
             model, row = cached["model"], cached["row"]
+            if t == 0:
+                reference = model if initial_model is None else initial_model
             if t == first_fit:
-                state = _PolicyState(real0=cached["real0"])
+                state = PolicyState(real0=cached["real0"])
             elif cached["synthetic"] is not None:
                 state.synthetic.append(cached["synthetic"])
+            previous = Step(generation=t, model=model, data=None, n_real=row["n_real"], reference=reference)
             rows.append(row)
             continue
         rng = np.random.default_rng(streams[t])
@@ -386,24 +353,24 @@ def run(
             data, n_real = None, 0
         elif t == first_fit:
             real0 = draw_real(n, rng)
-            state = _PolicyState(real0=real0)
+            state = PolicyState(real0=real0)
             data, n_real = real0, len(real0)
         else:
-            synthetic = family.sample(model, policy.n_synthetic(n), rng)
+            synthetic = _draw_synthetic(family, model, policy.n_synthetic(n), rng, sampler, filter, previous)
             before = len(state.synthetic)
             data, n_real = policy.assemble(synthetic, state, draw_real, rng)
             if len(state.synthetic) > before:
                 kept_batch = state.synthetic[-1]
         if t >= first_fit:
-            if getattr(family, "fit_needs_generation", False):  # e.g. families.CycleFamily (chapter 10)
-                model = family.fit(data, rng, generation=t)
-            else:
-                model = family.fit(data, rng)
-        step = Step(generation=t, model=model, data=data, n_real=n_real)
+            model = family.fit(data, rng, generation=t)
+        if t == 0:
+            reference = model
+        step = Step(generation=t, model=model, data=data, n_real=n_real, reference=reference)
         row = {"generation": t, "n_train": 0 if data is None else len(data), "n_real": n_real}
         for name, f in metrics.items():
             row[name] = f(step)
         rows.append(row)
+        previous = step
         if cache is not None:
             cache.save(
                 t,
@@ -428,19 +395,52 @@ def seed_torch(rng: np.random.Generator) -> int:
     return seed
 
 
-def run_chains(chains: int, *, seed: int = 0, progress: bool | None = None, **kwargs) -> list[History]:
+def run_chains(
+    chains: int,
+    *,
+    seed: int | np.random.SeedSequence = 0,
+    progress: bool | None = None,
+    cache: str | None = None,
+    cache_params: Mapping[str, Any] | None = None,
+    cache_root: Any = None,
+    **kwargs,
+) -> list[History]:
     """Run ``chains`` independent copies of :func:`run` (independent random streams).
 
     All other keyword arguments go to :func:`run`. Chain i uses the i-th child of
     ``SeedSequence(seed)``, so chains never share random numbers.
+
+    cache: a name (letters, digits, ``-``, ``_``) to cache every chain on disk:
+        chain i gets ``Cache(cache, {**cache_params, "seed": seed, "chain": i})``
+        whose code version covers the modules of the family, the policy, the
+        sampler and the filter (and what they import from ``collapse_utils``).
+        The number of generations is not part of the key, so a longer run
+        reuses the generations of a shorter one.
+    cache_params: everything else the result depends on (JSON-like values).
+    cache_root: the cache's root folder (default: ``$COLLAPSE_CACHE_DIR``).
+
+    Book: {ref}`def-iterative-retraining`
     """
     chains = check_int("chains", chains, 1)
+    if cache is None and (cache_params is not None or cache_root is not None):
+        raise ValueError("cache_params and cache_root need cache=<name>")
+    if "cache" in kwargs:
+        raise ValueError("run_chains caches per chain: pass cache=<name> and cache_params={...}")
+    seed_key = seed if not isinstance(seed, np.random.SeedSequence) else repr(seed.entropy)
+    seeds = _seed_sequence(seed).spawn(chains)
+    caches = [None] * chains
+    if cache is not None:
+        from collapse_utils.cache import Cache
+
+        uses = [kwargs.get("family"), kwargs.get("policy"), kwargs.get("sampler"), kwargs.get("filter"), run]
+        params = dict(cache_params or {})
+        caches = [Cache(cache, {**params, "seed": seed_key, "chain": i}, uses=uses, root=cache_root)
+                  for i in range(chains)]
     from tqdm.auto import tqdm
 
-    seeds = _seed_sequence(seed).spawn(chains)
     return [
-        run(seed=s, progress=False, **kwargs)
-        for s in tqdm(seeds, desc="chains", disable=_progress_disable(progress), leave=False)
+        run(seed=s, progress=False, cache=c, **kwargs)
+        for s, c in tqdm(list(zip(seeds, caches)), desc="chains", disable=_progress_disable(progress), leave=False)
     ]
 
 

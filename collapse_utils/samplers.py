@@ -15,7 +15,7 @@ import torch
 
 from collapse_utils.checks import check_int, check_positive
 
-__all__ = ['filter_logits', 'filter_probs', 'sampler']
+__all__ = ['filter_logits', 'filter_probs', 'sampler', 'Decoding']
 
 
 def _check_top_p(top_p):
@@ -29,7 +29,10 @@ def filter_logits(logits: torch.Tensor, temperature: float = 1.0, top_k: int | N
     """Logits divided by ``temperature``, with every token outside the ``top_k``
     most probable, or outside the smallest set whose probability reaches
     ``top_p``, set to -inf (chapters 06 and 08). Works on the last axis; keeps a
-    floating dtype (float32 otherwise). Ties at the k-th logit are all kept."""
+    floating dtype (float32 otherwise). Ties at the k-th logit are all kept.
+
+    Book: {prf:ref}`def-08-sampling`
+    """
     temperature = check_positive("temperature", temperature)
     if top_k is not None:
         top_k = check_int("top_k", top_k, 1)
@@ -53,7 +56,10 @@ def filter_logits(logits: torch.Tensor, temperature: float = 1.0, top_k: int | N
 def filter_probs(p, temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None) -> np.ndarray:
     """The distribution p^(1/temperature), renormalised and filtered by :func:`filter_logits`
     (same order: temperature first, then top-k, then top-p), as a float64 array (chapter 08).
-    Tokens with p = 0 stay at 0."""
+    Tokens with p = 0 stay at 0.
+
+    Book: {prf:ref}`def-08-sampling`
+    """
     arr = np.asarray(p, dtype=float)
     if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr < 0) or arr.sum() <= 0:
         raise ValueError("p must be a non-empty 1-D array of non-negative numbers with a positive sum")
@@ -66,7 +72,10 @@ def filter_probs(p, temperature: float = 1.0, top_k: int | None = None, top_p: f
 
 def sampler(temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None):
     """``q -> filter_probs(q, temperature, top_k, top_p)``, checked now: the
-    ``transform`` of ``collapse_utils.exact.zipf.simulate_generations`` (chapter 08)."""
+    ``transform`` of ``collapse_utils.exact.zipf.simulate_generations`` (chapter 08).
+
+    Book: {prf:ref}`def-08-sampling`
+    """
     check_positive("temperature", temperature)
     if top_k is not None:
         check_int("top_k", top_k, 1)
@@ -78,3 +87,52 @@ def sampler(temperature: float = 1.0, top_k: int | None = None, top_p: float | N
     return transform
 
 
+
+
+class Decoding:
+    """A decoding rule as the loop's ``sampler=`` hook: temperature, then top-k, then top-p.
+
+    ``Decoding(temperature=0.9)`` called as ``decoding(family, model, k, rng)``
+    draws ``family.sample(model, k, rng, decoding=self)``; the family applies
+    :meth:`probs` to a probability vector or :meth:`logits` to logits. A family
+    whose ``sample`` takes no ``decoding`` keyword gets a clear error.
+
+    Book: {prf:ref}`def-08-sampling`
+    """
+
+    def __init__(self, temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None):
+        self.temperature = check_positive("temperature", temperature)
+        self.top_k = None if top_k is None else check_int("top_k", top_k, 1)
+        _check_top_p(top_p)
+        self.top_p = top_p
+
+    def probs(self, p) -> np.ndarray:
+        """:func:`filter_probs` of ``p`` under this rule."""
+        return filter_probs(p, self.temperature, self.top_k, self.top_p)
+
+    def logits(self, logits: torch.Tensor) -> torch.Tensor:
+        """:func:`filter_logits` of ``logits`` under this rule."""
+        return filter_logits(logits, self.temperature, self.top_k, self.top_p)
+
+    def __call__(self, family, model, k: int, rng: np.random.Generator):
+        import inspect
+
+        try:
+            takes = "decoding" in inspect.signature(family.sample).parameters
+        except (TypeError, ValueError):
+            takes = True
+        if not takes:
+            raise ValueError(
+                f"{type(family).__name__}.sample takes no decoding= keyword, so it cannot apply {self!r}; "
+                f"use a family that supports decoding rules (families.zipf.ZipfFamily, families.lm.LMFamily)"
+            )
+        return family.sample(model, k, rng, decoding=self)
+
+    def __repr__(self) -> str:
+        return f"Decoding(temperature={self.temperature!r}, top_k={self.top_k!r}, top_p={self.top_p!r})"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Decoding) and repr(self) == repr(other)
+
+    def __hash__(self) -> int:
+        return hash(repr(self))

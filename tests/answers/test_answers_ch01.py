@@ -31,7 +31,7 @@ def test_accumulate_size_by_running_the_loop():
 class _Tagged:
     """A toy family whose samples are unique tags: real points are negative, synthetic positive."""
 
-    def fit(self, data, rng):
+    def fit(self, data, rng, *, generation=None):
         return "fitted"
 
     def sample(self, model, n, rng):

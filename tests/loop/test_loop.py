@@ -23,7 +23,7 @@ class TaggedFamily:
     def __init__(self):
         self.fitted_on = []  # training sets, in order
 
-    def fit(self, data, rng):
+    def fit(self, data, rng, *, generation=None):
         self.fitted_on.append(np.array(data))
         return {"generation": len(self.fitted_on) - 1}
 
@@ -175,7 +175,7 @@ def test_real_data_set_sets_n_and_is_used_for_generation_zero():
     family = TaggedFamily()
 
     class Wrapper:  # 1-D data set through the tagged family
-        def fit(self, data, rng):
+        def fit(self, data, rng, *, generation=None):
             return family.fit(np.column_stack([data, np.full(len(data), -1.0)]), rng)
 
         def sample(self, model, n, rng):
@@ -206,7 +206,7 @@ def test_cached_run_is_identical_and_resumes_after_interruption(tmp_path):
     calls = []
 
     class CountingFamily(GaussianFamily):
-        def fit(self, data, rng=None):
+        def fit(self, data, rng=None, *, generation=None):
             calls.append(len(data))
             return super().fit(data, rng)
 
@@ -249,7 +249,7 @@ def test_a_torch_family_is_reproducible_through_seed_torch():
     import torch
 
     class TorchGaussian:
-        def fit(self, data, rng):
+        def fit(self, data, rng, *, generation=None):
             loop.seed_torch(rng)
             noise = torch.randn(1)  # stands in for random initialisation
             return (data.mean() + 0 * noise, data.var(unbiased=False))

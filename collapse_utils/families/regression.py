@@ -1,0 +1,57 @@
+"""Linear regression retrained on its own labels: the family of Gerstgrasser et al. (2024).
+
+The design ``X`` (samples x dim) is fixed; a model is a weight vector ``w``; a
+data set is a vector of labels for the rows of ``X`` (or several such vectors
+stacked, which the ``accumulate`` policy produces). ``fit`` is ordinary least
+squares on the design repeated once per stacked label vector; ``sample`` draws
+labels ``X w + noise * eps``. With ``initial_model = w*`` the loop reproduces
+the setting whose exact error is
+:func:`collapse_utils.exact.regression.regression_error` and whose vectorised
+simulator is :func:`collapse_utils.exact.regression.simulate_regression`.
+
+Book: {prf:ref}`prop-07-regression`
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from collapse_utils.checks import check_int, check_number
+
+__all__ = ["LinearRegressionFamily"]
+
+
+class LinearRegressionFamily:
+    """OLS on a fixed design ``X`` with Gaussian label noise of standard deviation ``noise``.
+
+    Book: {prf:ref}`prop-07-regression`
+    """
+
+    def __init__(self, X, noise: float):
+        X = np.asarray(X, dtype=float)
+        if X.ndim != 2 or X.shape[0] <= X.shape[1] or not np.all(np.isfinite(X)):
+            raise ValueError(f"X must be a finite 2-D design with more rows than columns; got shape {X.shape}")
+        self.X = X
+        self.noise = check_number("noise", noise, 0.0, strict=True)
+        self._gram = X.T @ X
+
+    @property
+    def samples(self) -> int:
+        return self.X.shape[0]
+
+    def fit(self, data, rng: np.random.Generator | None = None, *, generation: int | None = None) -> np.ndarray:
+        y = np.asarray(data, dtype=float)
+        if y.ndim != 1 or len(y) == 0 or len(y) % self.samples or not np.all(np.isfinite(y)):
+            raise ValueError(
+                f"data must be finite label vectors of length {self.samples} (the rows of X), stacked; "
+                f"got shape {y.shape}"
+            )
+        reps = len(y) // self.samples
+        xty = self.X.T @ y.reshape(reps, self.samples).sum(axis=0)
+        return np.linalg.solve(reps * self._gram, xty)
+
+    def sample(self, model, n: int, rng: np.random.Generator) -> np.ndarray:
+        n = check_int("n", n, 1)
+        if n != self.samples:
+            raise ValueError(f"n must equal the number of rows of X ({self.samples}); got {n}")
+        return self.X @ np.asarray(model, dtype=float) + self.noise * rng.standard_normal(self.samples)
