@@ -12,76 +12,15 @@ import functools
 import math
 
 import numpy as np
-from scipy import integrate, special
 
 from collapse_utils.answers import answer
 from collapse_utils.answers.ch02 import LEVEL, SIGMA0_SQ, N, T, article  # problem 1 = ex-02-article
-from collapse_utils.checks import check_choice, check_int, check_positive
 from collapse_utils.exact import categorical, categorical_mixing, gaussian, gaussian_mixing
 
 # The givens of problem 2: chapter 07's choices (corpus size, human share, generations, rare weight).
 MIX_N, MIX_HUMAN, MIX_GENS, MIX_W = 1000, 0.05, 10, 0.01
 # Synthesis: horizon at which the two temperatures of chapter 08 are compared.
 TEMP_T = 100
-
-
-def variance_cdf(n: int, t: int, fraction: float, estimator: str = "mle", temperature: float = 1.0) -> float:
-    """P(sigma_t^2 < fraction * sigma_0^2), exact (chapter 11, law of chapter 02).
-
-    log(sigma_t^2 / sigma_0^2) is a sum of t independent log(chi2_(n-1) / k),
-    k = n (MLE) or n - 1 (unbiased), whose characteristic function is
-    ((2/k)^(iu) Gamma(a + iu) / Gamma(a))^t with a = (n - 1) / 2; the Gil-Pelaez
-    formula F(x) = 1/2 - (1/pi) int_0^oo Im[e^(-iux) phi(u)] / u du inverts it.
-    ``temperature`` tau scales the variance of every fitted model's samples
-    (chapter 08): generations 2..t are drawn at tau times the fitted variance,
-    which adds (t - 1) log tau (generation 1 is fitted to real data).
-    """
-    n = check_int("n", n, 2)
-    t = check_int("t", t, 0)
-    fraction = check_positive("fraction", fraction)
-    estimator = check_choice("estimator", estimator, gaussian.ESTIMATORS)
-    temperature = check_positive("temperature", temperature)
-    if t == 0:
-        return float(fraction > 1)
-    x = math.log(fraction) - (t - 1) * math.log(temperature)
-    a, k = (n - 1) / 2, (n if estimator == "mle" else n - 1)
-    shift = math.log(2 / k)
-    log_gamma_a = special.loggamma(a)
-
-    def integrand(u: float) -> float:
-        log_phi = t * (1j * u * shift + special.loggamma(a + 1j * u) - log_gamma_a) - 1j * u * x
-        return float(np.exp(log_phi).imag / u)
-
-    sd = math.sqrt(t * special.polygamma(1, a))
-    value, _ = integrate.quad(integrand, 0.0, 40.0 / sd, limit=400, epsabs=1e-11)
-    return float(min(1.0, max(0.0, 0.5 - value / math.pi)))
-
-
-def median_crossing(n: int, fraction: float, estimator: str = "mle", temperature: float = 1.0,
-                    t_max: int = 100_000) -> int:
-    """First generation t at which the median of sigma_t^2 is below fraction * sigma_0^2 (chapter 11).
-
-    That is, the smallest t with P(sigma_t^2 < fraction sigma_0^2) > 1/2
-    (:func:`variance_cdf`, increasing in t for fraction < 1). The search starts
-    a little before the geometric-mean estimate of chapter 02.
-    """
-    n = check_int("n", n, 2)
-    fraction = check_positive("fraction", fraction)
-    if fraction >= 1:
-        raise ValueError(f"fraction must be a number in (0, 1); got {fraction!r}")
-    temperature = check_positive("temperature", temperature)
-    drift = gaussian.log_variance_drift(n, estimator) + math.log(temperature)
-    if drift >= 0:
-        raise ValueError(f"temperature must be below exp(-drift) = {math.exp(drift - math.log(temperature)):.4f}"
-                         f" for the median to fall; got {temperature!r}")
-    t = max(1, int(0.8 * math.log(fraction) / drift) - 2)
-    while variance_cdf(n, t, fraction, estimator, temperature) > 0.5 and t > 1:
-        t = max(1, t // 2)
-    while variance_cdf(n, t, fraction, estimator, temperature) <= 0.5:
-        t += 1
-        if t > t_max:
-            raise ValueError(f"t_max={t_max} reached before the median fell below {fraction}")
-    return t
 
 
 @answer("ex-11-expected-variance")
@@ -108,21 +47,21 @@ def expected_variance() -> dict:
 def median_variance() -> dict:
     """Chapter 11, problem 1 continued: when the median chain (MLE and unbiased) falls below the level."""
     fraction = LEVEL / SIGMA0_SQ
-    t_med = median_crossing(N, fraction)
-    t_med_unb = median_crossing(N, fraction, "unbiased")
+    t_med = gaussian.median_crossing(N, fraction)
+    t_med_unb = gaussian.median_crossing(N, fraction, "unbiased")
     t_half = int(gaussian.generations_to_halve(N, fraction=fraction))
     horizon = 10 * t_half
     return {
         "t_median": t_med,
-        "p_before": variance_cdf(N, t_med - 1, fraction),
-        "p_at": variance_cdf(N, t_med, fraction),
-        "p_at_t_half": variance_cdf(N, t_half, fraction),
+        "p_before": gaussian.variance_cdf(N, t_med - 1, fraction),
+        "p_at": gaussian.variance_cdf(N, t_med, fraction),
+        "p_at_t_half": gaussian.variance_cdf(N, t_half, fraction),
         "t_typical": int(gaussian.generations_to_halve(N, quantity="typical", fraction=fraction)),
         "drift": gaussian.log_variance_drift(N),
         "t_median_unbiased": t_med_unb,
-        "p_unbiased_at": variance_cdf(N, t_med_unb, fraction, "unbiased"),
+        "p_unbiased_at": gaussian.variance_cdf(N, t_med_unb, fraction, "unbiased"),
         "horizon": horizon,
-        "p_unbiased_horizon": variance_cdf(N, horizon, fraction, "unbiased"),
+        "p_unbiased_horizon": gaussian.variance_cdf(N, horizon, fraction, "unbiased"),
     }
 
 
@@ -195,10 +134,10 @@ def temperature() -> dict:
     return {
         "tau_mean": tau_mean,
         "tau_log": tau_log,
-        "t_median_tau_mean": median_crossing(N, fraction, temperature=tau_mean),
+        "t_median_tau_mean": gaussian.median_crossing(N, fraction, temperature=tau_mean),
         "expected_tau_mean": SIGMA0_SQ * (N - 1) / N,
         "t_horizon": TEMP_T,
         # generation 1 is fitted to real data; generations 2..T are sampled at temperature tau_log
         "expected_tau_log": SIGMA0_SQ * (N - 1) / N * (tau_log * (N - 1) / N) ** (TEMP_T - 1),
-        "p_below_tau_log": variance_cdf(N, TEMP_T, 1.0, temperature=tau_log),
+        "p_below_tau_log": gaussian.variance_cdf(N, TEMP_T, 1.0, temperature=tau_log),
     }

@@ -4,10 +4,12 @@
 book`` calls):
 
 1. reads the chapter notebooks from ``_toc.yml``;
-2. checks every notebook's parameters under the profile *before* anything runs
-   (names against the ``parameters`` cell and the declarations in
-   :mod:`collapse_utils.book.profiles`, types, ranges); one message lists every
-   problem, naming the notebook, the parameter, the value and what is allowed;
+2. gives every notebook its parameters under the profile (the values of its
+   ``parameters`` cell and the profile's changes) and checks them *before*
+   anything runs (names of the cell against the declarations in
+   :mod:`collapse_utils.book.profiles`, literal values, types, ranges,
+   constraints); one message lists every problem, naming the notebook, the
+   parameter, the value and what is allowed;
 3. stages a copy of the book in ``_build/source`` and executes each notebook
    there with papermill (the sources in git stay output-free), printing one
    line per notebook and, at the end, a table of wall time and peak memory;
@@ -22,7 +24,6 @@ otherwise. (Chapter: "How to run this book".)
 from __future__ import annotations
 
 import argparse
-import ast
 import json
 import os
 import re
@@ -35,8 +36,7 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
-from collapse_utils.book.params import ParameterError, check, profile, profile_names
-from collapse_utils.book.profiles import NOTEBOOKS
+from collapse_utils.book.params import ParameterError, parameters_cell, profile, profile_names
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -76,61 +76,12 @@ def toc_notebooks(root: Path) -> list[Path]:
     return notebooks
 
 
-def parameters_cell(notebook: Path) -> tuple[int, dict[str, object]]:
-    """Index and values of the cell tagged ``parameters`` (literal values only)."""
-    import nbformat
-
-    nb = nbformat.read(notebook, as_version=4)
-    tagged = [
-        (i, c) for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])
-    ]
-    if len(tagged) != 1:
-        raise ParameterError(
-            f"{notebook.stem}: expected exactly one cell tagged 'parameters', found {len(tagged)}"
-        )
-    index, cell = tagged[0]
-    values = {}
-    for node in ast.parse(cell.source).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target = node.targets[0]
-            if isinstance(target, ast.Name):
-                values[target.id] = ast.literal_eval(node.value)
-    return index, values
-
-
 def validate(notebooks: list[Path], profile_name: str) -> dict[str, dict]:
-    """Check every notebook's parameters under the profile; return them.
+    """Every notebook's parameters under the profile (see :func:`params.profile`).
 
     Raises :class:`ParameterError` listing every problem before anything runs.
     """
-    values = profile(profile_name)  # raises for an unknown profile
-    problems = []
-    for notebook in notebooks:
-        name = notebook.stem
-        if name not in NOTEBOOKS:
-            problems.append(
-                f"{name}: no parameters declared in collapse_utils/profiles.py "
-                f"(known notebooks: {', '.join(NOTEBOOKS)})"
-            )
-            continue
-        try:
-            _, cell_values = parameters_cell(notebook)
-        except ParameterError as err:
-            problems.append(str(err))
-            continue
-        declared, in_cell = set(NOTEBOOKS[name]), set(cell_values)
-        if declared != in_cell:
-            problems.append(
-                f"{name}: the parameters cell defines {sorted(in_cell)} "
-                f"but profiles.py declares {sorted(declared)}"
-            )
-        try:
-            check(name, **values[name])
-        except ParameterError as err:
-            problems.append(f"profile {profile_name!r}: {err}")
-    if problems:
-        raise ParameterError("\n".join(problems))
-    return {nb.stem: values[nb.stem] for nb in notebooks}
+    return profile(profile_name, notebooks=notebooks)
 
 
 # --- staging and execution -----------------------------------------------------------

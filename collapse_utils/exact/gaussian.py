@@ -22,7 +22,6 @@ import numpy as np
 from scipy import integrate, special
 
 from collapse_utils.checks import check_choice, check_int, check_number, check_positive
-from collapse_utils.exact import gaussian
 
 __all__ = ['ESTIMATORS', 'METHODS', 'expected_variance', 'variance_of_variance', 'mean_variance', 'log_variance_drift', 'log_variance_step_sd', 'typical_variance', 'generations_to_halve', 'log_det_drift', 'variance_cdf', 'median_crossing', 'simulate', 'simulate_mvn']
 
@@ -72,6 +71,8 @@ def expected_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle")
     ``sigma0_sq * ((n - 1) / n) ** t`` for the MLE, ``sigma0_sq`` for the unbiased
     estimator. ``t`` is an integer or an array of integers; generation 0 is the
     truth. Returns an array shaped like ``t``.
+
+    Book: {prf:ref}`thm-02-variance-decay`
     """
     n = check_int("n", n, 2)
     t = _check_generations_array(t)
@@ -90,6 +91,8 @@ def variance_of_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "ml
     ``Var = sigma0_sq^2 * (((n-1)(n+1)/k^2) ** t - ((n-1)/k) ** (2t))``.
     Its ratio to the squared mean, ((n+1)/(n-1))^t - 1, says how many chains a
     Monte-Carlo estimate of the mean needs.
+
+    Book: {prf:ref}`prop-02-law`
     """
     n = check_int("n", n, 2)
     t = _check_generations_array(t).astype(float)
@@ -107,6 +110,8 @@ def mean_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle") -> 
     mu_(s+1) = mu_s + sigma_s Z_s / sqrt(n), so Var[mu_t] = sum_(s<t) E[sigma_s^2] / n:
     ``sigma0_sq * (1 - ((n-1)/n) ** t)`` for the MLE (it tends to sigma0_sq) and
     ``sigma0_sq * t / n`` for the unbiased estimator (it grows without bound).
+
+    Book: {prf:ref}`prop-02-mean-walk`
     """
     n = check_int("n", n, 2)
     t = _check_generations_array(t).astype(float)
@@ -123,6 +128,8 @@ def log_variance_drift(n: int, estimator: str = "mle") -> float:
     E[log(chi2_(n-1) / k)] = psi((n-1)/2) + log(2/k), with k = n for the MLE and
     k = n - 1 for the unbiased estimator; negative in both cases (Jensen), so
     sigma_t^2 -> 0 almost surely.
+
+    Book: {prf:ref}`thm-02-as-collapse`
     """
     n = check_int("n", n, 2)
     k = _denominator(n, _check_estimator(estimator))
@@ -134,6 +141,8 @@ def log_variance_step_sd(n: int) -> float:
     """Standard deviation of one step of log sigma_t^2: sqrt(psi'((n-1)/2)) (chapter 02).
 
     The same for both estimators (they differ by a constant factor).
+
+    Book: {prf:ref}`prop-02-law`
     """
     n = check_int("n", n, 2)
     return float(math.sqrt(special.polygamma(1, (n - 1) / 2)))
@@ -145,6 +154,8 @@ def typical_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle") 
 
     A typical path follows it: log sigma_t^2 is a sum of t independent steps, so
     for large t the median of sigma_t^2 is close to it, far below the mean.
+
+    Book: {prf:ref}`prop-02-law`
     """
     t = _check_generations_array(t).astype(float)
     sigma0_sq = check_positive("sigma0_sq", sigma0_sq)
@@ -163,6 +174,8 @@ def generations_to_halve(
     ``quantity="typical"``: the smallest t with exp(t * drift) < fraction (the
     geometric-mean path; about n log(2) / 2 for the MLE and n log 2 for the
     unbiased estimator).
+
+    Book: {prf:ref}`prop-02-law`
     """
     n = check_int("n", n, 2)
     estimator = _check_estimator(estimator)
@@ -188,6 +201,8 @@ def log_det_drift(n: int, d: int, estimator: str = "mle") -> float:
     with n - 1 degrees of freedom, and det W is a product of independent
     chi2_(n-i), i = 1..d (Bartlett). Hence the drift is
     sum_i [psi((n-i)/2) + log(2/k)], k = n (MLE) or n - 1. Needs n > d.
+
+    Book: {prf:ref}`prop-02-mvn`
     """
     n = check_int("n", n, 2)
     d = check_int("d", d, 1)
@@ -221,6 +236,8 @@ def simulate(
     chain-generation, vectorised over chains. ``method="naive"`` draws the n
     samples and refits (vectorised over chains): the reference, n times slower.
     ``seed`` is anything :func:`numpy.random.default_rng` accepts.
+
+    Book: {prf:ref}`prop-02-law`
     """
     n = check_int("n", n, 2)
     generations = check_int("generations", generations, 0)
@@ -304,6 +321,8 @@ def simulate_mvn(
     ratio to the largest falls below about 1e-12 lose relative accuracy.
     ``method="naive"`` draws n points, takes their covariance and refits
     (a reference for small runs).
+
+    Book: {prf:ref}`prop-02-mvn`
     """
     n = check_int("n", n, 2)
     d = check_int("d", d, 1)
@@ -368,11 +387,13 @@ def variance_cdf(n: int, t: int, fraction: float, estimator: str = "mle", temper
     ``temperature`` tau scales the variance of every fitted model's samples
     (chapter 08): generations 2..t are drawn at tau times the fitted variance,
     which adds (t - 1) log tau (generation 1 is fitted to real data).
+
+    Book: {doc}`notebooks/11_exercises`
     """
     n = check_int("n", n, 2)
     t = check_int("t", t, 0)
     fraction = check_positive("fraction", fraction)
-    estimator = check_choice("estimator", estimator, gaussian.ESTIMATORS)
+    estimator = check_choice("estimator", estimator, ESTIMATORS)
     temperature = check_positive("temperature", temperature)
     if t == 0:
         return float(fraction > 1)
@@ -398,13 +419,15 @@ def median_crossing(n: int, fraction: float, estimator: str = "mle", temperature
     That is, the smallest t with P(sigma_t^2 < fraction sigma_0^2) > 1/2
     (:func:`variance_cdf`, increasing in t for fraction < 1). The search starts
     a little before the geometric-mean estimate of chapter 02.
+
+    Book: {doc}`notebooks/11_exercises`
     """
     n = check_int("n", n, 2)
     fraction = check_positive("fraction", fraction)
     if fraction >= 1:
         raise ValueError(f"fraction must be a number in (0, 1); got {fraction!r}")
     temperature = check_positive("temperature", temperature)
-    drift = gaussian.log_variance_drift(n, estimator) + math.log(temperature)
+    drift = log_variance_drift(n, estimator) + math.log(temperature)
     if drift >= 0:
         raise ValueError(f"temperature must be below exp(-drift) = {math.exp(drift - math.log(temperature)):.4f}"
                          f" for the median to fall; got {temperature!r}")

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 from scipy import integrate, optimize, stats
 
-from collapse_utils.answers import ch11, solve
-from collapse_utils.exact import gaussian_mixing
+from collapse_utils.answers import solve
+from collapse_utils.exact import gaussian, gaussian_mixing
 
 Z = 4.0  # tolerance of every Monte-Carlo check, in standard errors
 
@@ -58,26 +58,26 @@ def lattice_cdf(n: int, t: int, x: float, ks: list[float]) -> float:
 def test_variance_cdf_one_generation_is_the_chi_square_cdf():
     for estimator, k in [("mle", 100), ("unbiased", 99)]:
         for fraction in (0.8, 0.95, 1.1):
-            assert ch11.variance_cdf(100, 1, fraction, estimator) == pytest.approx(
+            assert gaussian.variance_cdf(100, 1, fraction, estimator) == pytest.approx(
                 stats.chi2.cdf(fraction * k, 99), abs=1e-9)
 
 
 def test_variance_cdf_matches_the_lattice_convolution():
     for t, estimator, k in [(5, "mle", 100), (35, "mle", 100), (69, "unbiased", 99)]:
         for fraction in (0.5, 0.9):
-            assert ch11.variance_cdf(100, t, fraction, estimator) == pytest.approx(
+            assert gaussian.variance_cdf(100, t, fraction, estimator) == pytest.approx(
                 lattice_cdf(100, t, math.log(fraction), [k, k]), abs=2e-4)
 
 
 def test_helpers_reject_bad_input():
     with pytest.raises(ValueError, match="estimator"):
-        ch11.variance_cdf(100, 3, 0.5, "median")
+        gaussian.variance_cdf(100, 3, 0.5, "median")
     with pytest.raises(ValueError, match="fraction"):
-        ch11.median_crossing(100, 1.5)
+        gaussian.median_crossing(100, 1.5)
     with pytest.raises(ValueError, match="temperature"):
-        ch11.median_crossing(100, 0.5, temperature=1.1)
+        gaussian.median_crossing(100, 0.5, temperature=1.1)
     with pytest.raises(ValueError, match="n"):
-        ch11.variance_cdf(1, 3, 0.5)
+        gaussian.variance_cdf(1, 3, 0.5)
 
 
 # --- problem 1 ---------------------------------------------------------------------------------

@@ -3,6 +3,7 @@ builds from those executions with warnings as errors."""
 
 from __future__ import annotations
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from collapse_utils.book import build
+from collapse_utils.book import build, params
 from collapse_utils.book.build import BuildError, toc_notebooks
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,14 +29,23 @@ def test_every_page_is_built(smoke_build):
         assert (html / f"{page}.html").exists(), page
 
 
+def injected_values(source: str) -> dict:
+    """The ``name = value`` lines papermill writes into the injected-parameters cell."""
+    tree = ast.parse(source)
+    return {node.targets[0].id: ast.literal_eval(node.value) for node in tree.body if isinstance(node, ast.Assign)}
+
+
 def test_every_notebook_executed_with_outputs_in_the_staged_copy(smoke_build):
     report = json.loads((smoke_build / "build-report.json").read_text())
+    smoke = params.profile("smoke", ROOT)
     assert [r["notebook"] for r in report["notebooks"]] == [nb.stem for nb in toc_notebooks(ROOT)]
     for r in report["notebooks"]:
         assert r["seconds"] > 0 and r["peak_mb"] > 0
         executed = nbformat.read(smoke_build / "source" / "notebooks" / f"{r['notebook']}.ipynb", as_version=4)
         injected = [c for c in executed.cells if "injected-parameters" in c.metadata.get("tags", [])]
         assert len(injected) == 1 and "Parameters" in injected[0].source
+        # papermill injected the smoke values: the parameters cell's values and the profile's changes
+        assert injected_values(injected[0].source) == smoke[r["notebook"]]
         assert any(c.get("outputs") for c in executed.cells if c.cell_type == "code")
     log = (smoke_build / "smoke-build.log").read_text()
     assert "wall time" in log and "peak memory" in log
