@@ -33,7 +33,7 @@ text-data: $(STAMP)
 setup: $(STAMP) text-data
 
 book: setup
-	$(PY) -m collapse_utils.build --profile $(PROFILE)
+	$(PY) -m collapse_utils.book.build --profile $(PROFILE)
 
 test: setup
 	$(PY) -m pytest
