@@ -12,7 +12,10 @@ import numpy as np
 
 
 def check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
-    """``value`` as an int in ``[low, high]`` (``high=None``: no upper bound)."""
+    """``value`` as an int in ``[low, high]`` (``high=None``: no upper bound).
+
+    Book: {doc}`book/how_to_run`
+    """
     ok = not isinstance(value, bool) and isinstance(value, (int, np.integer))
     if not ok or value < low or (high is not None and value > high):
         allowed = f"an integer >= {low}" if high is None else f"an integer in [{low}, {high}]"
@@ -28,7 +31,10 @@ def check_number(
     *,
     strict: bool = False,
 ) -> float:
-    """``value`` as a finite float in ``[low, high]`` (``(low, high]`` with ``strict``)."""
+    """``value`` as a finite float in ``[low, high]`` (``(low, high]`` with ``strict``).
+
+    Book: {doc}`book/how_to_run`
+    """
     ok = (
         not isinstance(value, bool)
         and isinstance(value, (int, float, np.integer, np.floating))
@@ -52,12 +58,18 @@ def check_number(
 
 
 def check_positive(name: str, value: Any) -> float:
-    """``value`` as a finite float > 0."""
+    """``value`` as a finite float > 0.
+
+    Book: {doc}`book/how_to_run`
+    """
     return check_number(name, value, low=0, strict=True)
 
 
 def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
-    """``value`` if it is one of ``allowed``."""
+    """``value`` if it is one of ``allowed``.
+
+    Book: {doc}`book/how_to_run`
+    """
     allowed = tuple(allowed)
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(map(str, allowed))}; got {value!r}")

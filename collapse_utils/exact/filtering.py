@@ -37,6 +37,8 @@ def kept_fraction(synthetic_share, recall, false_positive_rate) -> np.ndarray:
     s: share of synthetic documents; recall r: probability that a synthetic
     document is flagged (and removed); f: probability that a human one is.
     Arrays broadcast.
+
+    Book: {prf:ref}`prop-07-detector`
     """
     s, r, f = _rates(synthetic_share, recall, false_positive_rate)
     return (1 - s) * (1 - f) + s * (1 - r)
@@ -48,6 +50,8 @@ def effective_real_fraction(synthetic_share, recall, false_positive_rate) -> np.
 
     Watermarking is the corner r -> 1, f -> 0 (the fraction tends to 1). ``nan``
     where nothing is kept. Arrays broadcast.
+
+    Book: {prf:ref}`prop-07-detector`
     """
     s, r, f = _rates(synthetic_share, recall, false_positive_rate)
     human = (1 - s) * (1 - f)
@@ -62,6 +66,8 @@ def bertrand_max_ratio(lipschitz_eps_over_alpha: float = 0.0) -> float:
 
     Retraining on real data plus lambda times as much synthetic data is locally
     stable if lambda (1 + L eps / alpha) < 1/2, i.e. lambda < 1 / (2 (1 + L eps / alpha)).
+
+    Book: {doc}`notebooks/07_mitigations_data`
     """
     x = check_number("lipschitz_eps_over_alpha", lipschitz_eps_over_alpha, 0.0)
     return 1.0 / (2.0 * (1.0 + x))

@@ -92,6 +92,8 @@ def mix_moments(n: int, real_fraction: float, generations: int, *, fresh: bool =
     the same map acts on (s, E[(mu - ybar)^2]) with b sigma0^2 replaced by
     b E v in s' and removed from q'. Exact when k is an integer (``loop.Mix``
     uses k = round(real_fraction * n)). Returns two arrays of length generations + 1.
+
+    Book: {prf:ref}`thm-07-mix`
     """
     n, lam, fresh, s0, tau, k = _mix_args(n, real_fraction, fresh, estimator, sigma0_sq, sampling_scale)
     generations = check_int("generations", generations, 0)
@@ -130,6 +132,8 @@ def mix_fixed_point(n: int, real_fraction: float, *, fresh: bool = True, estimat
     For the MLE, fresh data and large n, 1 - E[sigma_inf^2]/sigma0^2 is close to
     1 / ((2 - lambda)(lambda n + 1 - lambda)): about half of one over the number
     of real points per generation. ``(0, inf)``-like limits (replace) raise ``ValueError``.
+
+    Book: {prf:ref}`cor-07-fixed-point`
     """
     n, lam, fresh, s0, tau, k = _mix_args(n, real_fraction, fresh, estimator, sigma0_sq, sampling_scale)
     M, d = _matrix(n, lam, estimator, tau)
@@ -152,6 +156,8 @@ def mix_contraction(n: int, real_fraction, *, estimator: str = "mle", sampling_s
     for fresh and fixed real data); at or above 1 they do not settle (for
     sampling_scale > 1 they explode). ``real_fraction`` and ``sampling_scale``
     broadcast against each other.
+
+    Book: {prf:ref}`cor-07-fixed-point`
     """
     n = check_int("n", n, 2)
     _estimator(estimator)
@@ -178,6 +184,8 @@ def simulate_mix(n: int, real_fraction: float, generations: int, chains: int, *,
     real points are summarised by their mean and sum of squares, combined by
     SS = SS_real + SS_syn + (k (n-k) / n) (mean_real - mean_syn)^2. Same law as
     :func:`collapse_utils.loop.run` with ``GaussianFamily`` and ``Mix``.
+
+    Book: {prf:ref}`thm-07-mix`
     """
     n, lam, fresh, s0, tau, _ = _mix_args(n, real_fraction, fresh, estimator, sigma0_sq, sampling_scale)
     generations = check_int("generations", generations, 0)
@@ -229,6 +237,8 @@ def accumulate_moments(n: int, generations: int, *, estimator: str = "mle", sigm
     the MLE E[sigma_t^2] = sigma0^2 prod_(j=1..t) (1 - 1/(n j^2)); and
     mu_(t+1) = mu_t + sigma_t Z / ((t+1) sqrt n), so
     Var[mu_t] = sum_(j=1..t) E[sigma_(j-1)^2] / (n j^2) <= (pi^2/6) sigma0^2 / n.
+
+    Book: {prf:ref}`thm-07-accumulate`
     """
     n = check_int("n", n, 2)
     generations = check_int("generations", generations, 0)
@@ -253,6 +263,8 @@ def accumulate_variance_limit(n: int, sigma0_sq: float = 1.0) -> float:
     """lim E[sigma_t^2] under ``accumulate`` with the MLE: sigma0^2 sin(pi/sqrt n) / (pi/sqrt n) (chapter 07).
 
     From Euler's product sin(pi x) / (pi x) = prod_(j>=1) (1 - x^2 / j^2) with x = 1/sqrt(n).
+
+    Book: {prf:ref}`thm-07-accumulate`
     """
     n = check_int("n", n, 2)
     s0 = check_number("sigma0_sq", sigma0_sq, 0.0, strict=True)
@@ -268,6 +280,8 @@ def simulate_accumulate(n: int, generations: int, chains: int, *, estimator: str
     Keeps the pool's size, mean and sum of squares per chain; each new batch of
     n points is summarised by a normal and a chi-square draw. Shapes
     (chains, generations + 1), column 0 the truth N(0, sigma0_sq).
+
+    Book: {prf:ref}`thm-07-accumulate`
     """
     n = check_int("n", n, 2)
     generations = check_int("generations", generations, 0)
@@ -301,6 +315,8 @@ def real_fraction_needed(n: int, tolerance: float, *, fresh: bool = True, estima
 
     Solved on the exact fixed point of :func:`mix_fixed_point` (continuous in
     the fraction). Returns 1.0 if even all-real data cannot (small n, MLE).
+
+    Book: {ref}`sec-07-exercise`
     """
     n = check_int("n", n, 2)
     tol = check_number("tolerance", tolerance, 0.0, 1.0, strict=True)

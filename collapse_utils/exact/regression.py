@@ -31,6 +31,8 @@ def regression_error(samples: int, dim: int, noise: float, t, policy: str = "rep
     y = X w_(t-1) + noise; generation 1 uses the true w*. One generation costs
     E1 = noise^2 dim / (samples - dim - 1). Replace: t E1. Accumulate (OLS on
     all labels so far): E1 sum_(j<=t) 1/j^2 < (pi^2/6) E1 (Gerstgrasser et al. 2024).
+
+    Book: {prf:ref}`prop-07-regression`
     """
     samples = check_int("samples", samples, 3)
     dim = check_int("dim", dim, 1)
@@ -57,6 +59,8 @@ def simulate_regression(samples: int, dim: int, noise: float, generations: int, 
     labels X w_(t-1) + noise and fits OLS on them (replace) or on all labels
     drawn so far (accumulate: the stacked design [X; ...; X]). For a standard
     Gaussian test point the excess test error equals ||w_t - w*||^2.
+
+    Book: {prf:ref}`prop-07-regression`
     """
     samples = check_int("samples", samples, 3)
     dim = check_int("dim", dim, 1)

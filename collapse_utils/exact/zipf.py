@@ -48,7 +48,10 @@ def _probs(p, name="p"):
 
 
 def zipf_probs(vocab: int, beta: float) -> np.ndarray:
-    """p_i proportional to i^(-beta) over ranks 1..vocab, normalised (chapter 09)."""
+    """p_i proportional to i^(-beta) over ranks 1..vocab, normalised (chapter 09).
+
+    Book: {prf:ref}`def-09-zipf`
+    """
     vocab = check_int("vocab", vocab, 1)
     beta = check_number("beta", beta, 1, strict=True)
     p = np.arange(1, vocab + 1, dtype=float) ** -beta
@@ -63,6 +66,8 @@ def english_word_probs(vocab: int | None = None, *, wordlist: str = "large") -> 
     them by default; about 320,000 in the ``large`` list). ``wordfreq`` ships
     its data, so this works offline. Its frequencies are rounded to a
     logarithmic grid, so neighbouring ranks share values.
+
+    Book: {prf:ref}`def-09-zipf`
     """
     if wordlist not in ("large", "best", "small"):
         raise ValueError(f"wordlist must be one of large, best, small; got {wordlist!r}")
@@ -83,7 +88,10 @@ def english_word_probs(vocab: int | None = None, *, wordlist: str = "large") -> 
 
 
 def fit_power_law(x, y) -> float:
-    """Least-squares slope of log y against log x (chapter 09): y ~ x^slope."""
+    """Least-squares slope of log y against log x (chapter 09): y ~ x^slope.
+
+    Book: {doc}`notebooks/09_tale_of_tails`
+    """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
     if x.shape != y.shape or x.ndim != 1 or x.size < 2 or np.any(x <= 0) or np.any(y <= 0):
@@ -93,7 +101,10 @@ def fit_power_law(x, y) -> float:
 
 
 def fit_zipf_exponent(probs, first: int = 10, last: int = 10_000) -> float:
-    """beta of p_i ~ i^(-beta) fitted on ranks first..last (chapter 09)."""
+    """beta of p_i ~ i^(-beta) fitted on ranks first..last (chapter 09).
+
+    Book: {prf:ref}`def-09-zipf`
+    """
     p = _probs(probs, "probs")
     first = check_int("first", first, 1)
     last = check_int("last", last, first + 1)
@@ -105,7 +116,10 @@ def fit_zipf_exponent(probs, first: int = 10, last: int = 10_000) -> float:
 
 
 def cut_tail(p, k: int) -> np.ndarray:
-    """Keep the k most probable tokens and renormalise (chapter 09; top-k with ties broken by rank)."""
+    """Keep the k most probable tokens and renormalise (chapter 09; top-k with ties broken by rank).
+
+    Book: {prf:ref}`prop-09-floor`
+    """
     p = _probs(p)
     k = check_int("k", k, 1)
     if k >= p.size:
@@ -120,7 +134,10 @@ def cut_tail(p, k: int) -> np.ndarray:
 
 
 def tail_mass(p, k) -> np.ndarray:
-    """sum_(i>k) p_i for sorted p: the error floor after a tail cut at rank k (chapter 09)."""
+    """sum_(i>k) p_i for sorted p: the error floor after a tail cut at rank k (chapter 09).
+
+    Book: {prf:ref}`prop-09-floor`
+    """
     p = _probs(p)
     ks = np.asarray(k)
     if ks.dtype.kind not in "iu" or np.any(ks < 0):
@@ -131,7 +148,10 @@ def tail_mass(p, k) -> np.ndarray:
 
 
 def sample_counts(q, tokens: int, rng: np.random.Generator) -> np.ndarray:
-    """Counts of ``tokens`` draws from q (one multinomial draw) (chapter 09)."""
+    """Counts of ``tokens`` draws from q (one multinomial draw) (chapter 09).
+
+    Book: {prf:ref}`def-09-learner`
+    """
     q = _probs(q, "q")
     tokens = check_int("tokens", tokens, 0)
     return rng.multinomial(tokens, q)
@@ -143,6 +163,8 @@ def test_error(p, counts) -> float:
 
     The error of a model that memorises what it saw (Hutter's model, used by
     Dohmatob et al.): sum of p_i over tokens with count 0.
+
+    Book: {prf:ref}`def-09-learner`
     """
     p = _probs(p)
     counts = np.asarray(counts)
@@ -156,6 +178,8 @@ def expected_error(p, tokens, q=None) -> np.ndarray:
     """E[test error] = sum_i p_i (1 - q_i)^T when T tokens are drawn from q (default p) (chapter 09).
 
     ``tokens`` may be an array of training sizes T.
+
+    Book: {prf:ref}`def-09-learner`
     """
     p = _probs(p)
     q = p if q is None else _probs(q, "q")
@@ -171,7 +195,10 @@ def expected_error(p, tokens, q=None) -> np.ndarray:
 
 
 def clean_error_asymptotic(beta: float, tokens) -> np.ndarray:
-    """Gamma(1 - 1/beta) / (beta zeta(beta)^(1/beta)) T^(-(1 - 1/beta)), infinite vocabulary (chapter 09)."""
+    """Gamma(1 - 1/beta) / (beta zeta(beta)^(1/beta)) T^(-(1 - 1/beta)), infinite vocabulary (chapter 09).
+
+    Book: {prf:ref}`thm-09-clean`
+    """
     beta = check_number("beta", beta, 1, strict=True)
     T = np.asarray(tokens, dtype=float)
     if np.any(T <= 0):
@@ -182,7 +209,10 @@ def clean_error_asymptotic(beta: float, tokens) -> np.ndarray:
 
 
 def tail_floor_asymptotic(beta: float, k) -> np.ndarray:
-    """k^(-(beta-1)) / ((beta-1) zeta(beta)), the tail mass beyond rank k for large k (chapter 09)."""
+    """k^(-(beta-1)) / ((beta-1) zeta(beta)), the tail mass beyond rank k for large k (chapter 09).
+
+    Book: {prf:ref}`prop-09-floor`
+    """
     beta = check_number("beta", beta, 1, strict=True)
     k = np.asarray(k, dtype=float)
     if np.any(k <= 0):
@@ -196,6 +226,8 @@ def apply_transform(q, transform: Callable[[np.ndarray], np.ndarray] | None) -> 
 
     ``None`` leaves q unchanged. Chapter 08's temperature / top-k / top-p
     filter plugs in here.
+
+    Book: {prf:ref}`def-08-sampling`
     """
     q = _probs(q, "q")
     if transform is None:
@@ -220,6 +252,8 @@ def simulate_generations(p, tokens: int, generations: int, *, k: int | None = No
     (the sampling hook) and, if ``k`` is given, a tail cut at rank k
     (:func:`cut_tail`). Generation 1 therefore draws its synthetic share from
     the (cut) truth. Returns the test errors, shape (chains, generations + 1).
+
+    Book: {doc}`notebooks/09_tale_of_tails`
     """
     p = _probs(p)
     tokens = check_int("tokens", tokens, 1)

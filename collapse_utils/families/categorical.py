@@ -48,7 +48,10 @@ def _weights_of(eff: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class CategoricalModel:
-    """Mixture weights over K components (labels 0..K-1)."""
+    """Mixture weights over K components (labels 0..K-1).
+
+    Book: {prf:ref}`def-03-mixture`
+    """
 
     weights: tuple[float, ...]
 
@@ -63,6 +66,8 @@ class CategoricalFamily:
     and ``sample`` draws labels with those frequencies. Under the ``replace``
     policy this is the Wright–Fisher chain that :func:`simulate_weights`
     simulates directly.
+
+    Book: {prf:ref}`thm-03-wright-fisher`
     """
 
     def __init__(self, k: int, *, min_count: int = 1, oversample: float = 1.0, rare: float = 0.1):
@@ -71,7 +76,7 @@ class CategoricalFamily:
         _check_pipeline(1, 1, 1, oversample, rare)
         check_int("min_count", min_count, 1)
 
-    def fit(self, data, rng: np.random.Generator | None = None) -> CategoricalModel:
+    def fit(self, data, rng: np.random.Generator | None = None, *, generation: int | None = None) -> CategoricalModel:
         labels = np.asarray(data)
         if labels.ndim != 1 or labels.size == 0 or labels.dtype.kind not in "iu":
             raise ValueError(f"data must be a non-empty 1-D array of integer labels, got {data!r}")

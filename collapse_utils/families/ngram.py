@@ -44,7 +44,10 @@ def _check_sequences(data, vocab_size: int) -> list[np.ndarray]:
 class NGramModel:
     """A fitted n-gram model (chapter 06): sorted n-gram ``keys`` with their
     ``counts``, the distinct contexts ``contexts`` with the range
-    ``starts[i]:ends[i]`` of their n-grams and their ``totals``."""
+    ``starts[i]:ends[i]`` of their n-grams and their ``totals``.
+
+    Book: {prf:ref}`thm-06-ngram-support`
+    """
 
     order: int
     vocab_size: int  # words; ids vocab_size and vocab_size + 1 are BOS and EOS
@@ -100,7 +103,10 @@ def count_ngrams(data, n: int, vocab_size: int, pad: bool = False) -> tuple[np.n
     """Distinct n-grams of ``data`` (a list of word-id arrays) as sorted int64 keys
     and their counts (chapter 06). ``pad=True`` adds ``n - 1`` BOS tokens in front
     and one EOS at the end of each sequence (the model's n-grams); otherwise only
-    the n-grams inside each sequence are counted."""
+    the n-grams inside each sequence are counted.
+
+    Book: {prf:ref}`thm-06-ngram-support`
+    """
     n = check_int("n", n, 1)
     vocab_size = check_int("vocab_size", vocab_size, 1)
     base = vocab_size + 2
@@ -131,6 +137,8 @@ class NGramFamily:
     order: n (1 = unigram).
     k: add-k smoothing constant (0 = maximum likelihood).
     max_len: longest sampled sequence (a sequence that reaches it is cut).
+
+    Book: {prf:ref}`thm-06-ngram-support`
     """
 
     vocab_size: int
@@ -146,7 +154,7 @@ class NGramFamily:
         if isinstance(k, bool) or not isinstance(k, (int, float)) or not np.isfinite(k) or k < 0:
             raise ValueError(f"k must be a finite number >= 0; got {k!r}")
 
-    def fit(self, data, rng: np.random.Generator | None = None) -> NGramModel:
+    def fit(self, data, rng: np.random.Generator | None = None, *, generation: int | None = None) -> NGramModel:
         keys, counts = count_ngrams(data, self.order, self.vocab_size, pad=True)
         base = self.vocab_size + 2
         ctx = keys // base
@@ -199,7 +207,10 @@ def encode_lines(text: str, vocab: dict | None = None) -> tuple[list[np.ndarray]
     """The non-empty lines of ``text`` as arrays of word ids (words as in
     :func:`collapse_utils.measures.lexical.words`), and the vocabulary ``{word: id}``
     (chapter 06). A new vocabulary, in order of first occurrence, is built unless
-    ``vocab`` is given; then unknown words are dropped."""
+    ``vocab`` is given; then unknown words are dropped.
+
+    Book: {doc}`notebooks/06_language_models`
+    """
     from collapse_utils.measures.lexical import words
 
     if not isinstance(text, str):

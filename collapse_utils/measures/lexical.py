@@ -39,7 +39,10 @@ def _check_n(n) -> int:
 
 
 def words(text: str) -> list[str]:
-    """Lower-cased words (letters, digits, apostrophes) and single punctuation marks."""
+    """Lower-cased words (letters, digits, apostrophes) and single punctuation marks.
+
+    Book: {doc}`notebooks/06_language_models`
+    """
     if not isinstance(text, str):
         raise ValueError(f"text must be a string; got {type(text).__name__}")
     return _WORD.findall(text.lower())
@@ -47,7 +50,10 @@ def words(text: str) -> list[str]:
 
 
 def ngrams(tokens, n: int) -> list[tuple]:
-    """The n-grams of a token list, in order."""
+    """The n-grams of a token list, in order.
+
+    Book: {doc}`notebooks/06_language_models`
+    """
     n = _check_n(n)
     tokens = list(tokens)
     return [tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1)]
@@ -56,7 +62,10 @@ def ngrams(tokens, n: int) -> list[tuple]:
 
 def distinct_n(texts, n: int = 1) -> float:
     """Distinct word n-grams of all ``texts`` over the total number of word n-grams
-    (0 if there is none) (chapter 06)."""
+    (0 if there is none) (chapter 06).
+
+    Book: {doc}`notebooks/06_language_models`
+    """
     texts, n = _check_texts(texts), _check_n(n)
     grams = [g for t in texts for g in ngrams(words(t), n)]
     return len(set(grams)) / len(grams) if grams else 0.0
@@ -66,7 +75,10 @@ def distinct_n(texts, n: int = 1) -> float:
 def self_bleu(texts, max_texts: int | None = 100, seed: int = 0) -> float:
     """Mean sentence BLEU (sacrebleu, 0-100, exponential smoothing, effective order)
     of each text against all the others (chapter 06). With more than ``max_texts``
-    texts, a random subset of that many (seeded) is scored."""
+    texts, a random subset of that many (seeded) is scored.
+
+    Book: {doc}`notebooks/06_language_models`
+    """
     from sacrebleu.metrics import BLEU
 
     texts = _check_texts(texts)
@@ -87,7 +99,10 @@ def self_bleu(texts, max_texts: int | None = 100, seed: int = 0) -> float:
 def repeated_ngram_share(texts, n: int = 2) -> float:
     """rep-n (chapter 06): per text, 1 - distinct n-grams / n-grams (the share of
     n-grams that repeat an earlier one of the same text), averaged over the texts
-    that have at least one n-gram."""
+    that have at least one n-gram.
+
+    Book: {doc}`notebooks/06_language_models`
+    """
     texts, n = _check_texts(texts), _check_n(n)
     shares = []
     for t in texts:
@@ -101,7 +116,10 @@ def repeated_ngram_share(texts, n: int = 2) -> float:
 def survival_by_frequency(real_keys, real_counts, keys, edges) -> np.ndarray:
     """Share of the real n-grams (``real_keys`` with ``real_counts``) that still occur
     among ``keys``, per bin of real frequency ``edges[i] <= count < edges[i + 1]``
-    (NaN for an empty bin) (chapter 06)."""
+    (NaN for an empty bin) (chapter 06).
+
+    Book: {prf:ref}`thm-06-ngram-support`
+    """
     real_keys = np.asarray(real_keys)
     real_counts = np.asarray(real_counts)
     edges = np.asarray(edges, dtype=float)
