@@ -1,11 +1,17 @@
 """The retraining loop: one generic loop, any model family, any data policy.
 
-A *model family* knows how to ``fit(data, rng)`` a model and how to
-``sample(model, n, rng)`` data from a fitted model. A *data policy* says what
-generation t trains on. :func:`run` iterates fit -> sample -> assemble the next
-training set, and records the metrics the caller asks for at every generation.
-Every experiment of the book is this loop with another family or policy.
-(Chapter 01, "The retraining loop".)
+A *model family* knows how to ``fit(data, rng, *, generation)`` a model and how
+to ``sample(model, n, rng)`` data from a fitted model. A *data policy*
+(:mod:`collapse_utils.policies`) says what generation t trains on. :func:`run`
+iterates fit -> sample -> assemble the next training set, and records the
+metrics the caller asks for at every generation. Every experiment of the book
+is this loop with another family, policy or hook:
+
+- ``sampler=``: how synthetic data is drawn (a decoding rule such as
+  :class:`collapse_utils.samplers.Decoding`, or any callable);
+- ``filter=``: a verifier or detector that keeps or rejects synthetic samples;
+- every :class:`Step` carries ``reference``, generation 0's model;
+- :func:`run_chains` runs independent chains, each cached on its own.
 
 Conventions (notation of the book, chapter 01):
 
@@ -17,6 +23,12 @@ Conventions (notation of the book, chapter 01):
 
 Data are numpy arrays, torch tensors or Python lists, indexed along the first
 axis (one sample per row or item).
+
+This module is longer than 400 lines because the loop is one control flow
+(seeding, policy state, hooks, cache resume) that a reader should find in one
+place, next to the records it returns (:class:`Step`, :class:`History`).
+
+Book: {prf:ref}`def-iterative-retraining`
 """
 
 from __future__ import annotations

@@ -28,6 +28,10 @@ function here, and of :class:`CategoricalFamily`):
 Without them (``min_count=1``, ``oversample=1``) the chain is exactly
 Wright–Fisher. The exact functions treat one component against the rest
 (K = 2); a component's count is marginally such a chain for any K.
+
+This module is longer than 400 lines because it is one Markov chain: the
+transition matrix, the exact laws, Kimura's diffusion approximations and the
+two simulators share its validation and its pipeline options.
 """
 
 from __future__ import annotations

@@ -12,6 +12,10 @@ Convention (the loop's ``initial_model``): generation 0 *is* the true
 distribution p_0 = N(mu_0, sigma_0^2), and generation t >= 1 is fitted to n
 samples of generation t - 1. The simulators are tested against
 :func:`collapse_utils.loop.run` with :class:`collapse_utils.families.gaussian.GaussianFamily`.
+
+This module is longer than 400 lines because it holds the whole law of the
+Gaussian chain (moments, typical values, the distribution function) with the
+two simulators that are tested against it.
 """
 
 from __future__ import annotations

@@ -16,13 +16,14 @@ can only shrink; ``k > 0`` gives every word some probability in every context.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from collapse_utils.checks import check_int
 
-__all__ = ['NGramModel', 'count_ngrams', 'NGramFamily', 'encode_lines']
+__all__ = ['words', 'NGramModel', 'count_ngrams', 'NGramFamily', 'encode_lines']
 
 
 def _check_sequences(data, vocab_size: int) -> list[np.ndarray]:
@@ -203,16 +204,28 @@ class NGramFamily:
 
 
 
+_WORD = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words (letters, digits, apostrophes) and single punctuation marks.
+
+    Book: {doc}`notebooks/06_language_models`
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a string; got {type(text).__name__}")
+    return _WORD.findall(text.lower())
+
+
+
 def encode_lines(text: str, vocab: dict | None = None) -> tuple[list[np.ndarray], dict]:
     """The non-empty lines of ``text`` as arrays of word ids (words as in
-    :func:`collapse_utils.measures.lexical.words`), and the vocabulary ``{word: id}``
+    :func:`words`), and the vocabulary ``{word: id}``
     (chapter 06). A new vocabulary, in order of first occurrence, is built unless
     ``vocab`` is given; then unknown words are dropped.
 
     Book: {doc}`notebooks/06_language_models`
     """
-    from collapse_utils.measures.lexical import words
-
     if not isinstance(text, str):
         raise ValueError(f"text must be a string; got {type(text).__name__}")
     build = vocab is None

@@ -13,14 +13,13 @@
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
-__all__ = ['words', 'ngrams', 'distinct_n', 'self_bleu', 'repeated_ngram_share', 'survival_by_frequency']
+from collapse_utils.families.ngram import words
+
+__all__ = ['ngrams', 'distinct_n', 'self_bleu', 'repeated_ngram_share', 'survival_by_frequency']
 
 
-_WORD = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")
 
 
 
@@ -35,17 +34,6 @@ def _check_n(n) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be an integer >= 1; got {n!r}")
     return int(n)
-
-
-
-def words(text: str) -> list[str]:
-    """Lower-cased words (letters, digits, apostrophes) and single punctuation marks.
-
-    Book: {doc}`notebooks/06_language_models`
-    """
-    if not isinstance(text, str):
-        raise ValueError(f"text must be a string; got {type(text).__name__}")
-    return _WORD.findall(text.lower())
 
 
 
