@@ -13,7 +13,10 @@ from collapse_utils.measures import distributions
 
 @answer("ex-04-l2-gaussians")
 def l2_gaussians() -> dict[str, float]:
-    """Chapter 04: the closed form of the L2 distance between N(0, s^2) and N(0, (lam s)^2)."""
+    """Chapter 04: the closed form of the L2 distance between N(0, s^2) and N(0, (lam s)^2).
+
+    Book: {ref}`ex-04-l2-gaussians`
+    """
     s, lam = 1.0, 0.5
     squared = (1 + 1 / lam - 2 * math.sqrt(2) / math.sqrt(1 + lam**2)) / (2 * math.sqrt(math.pi) * s)
     return {"s": s, "lam": lam, "l2_squared": squared, "l2": math.sqrt(squared)}
@@ -23,7 +26,10 @@ def l2_gaussians() -> dict[str, float]:
 def l2_mixtures() -> dict[str, float]:
     """Chapter 04: the L2 distance between 0.5 N(-a, 1) + 0.5 N(a, 1) and N(0, 1 + a^2),
     two densities with the same mean and variance, from the inner products of
-    prop-04-l2."""
+    prop-04-l2.
+
+    Book: {ref}`ex-04-l2-mixtures`
+    """
     a = 1.0
     g_var = 1 + a**2
     f = GMMModel([0.5, 0.5], [[-a], [a]], [[[1.0]], [[1.0]]])
@@ -38,7 +44,10 @@ def rare_draws() -> dict[str, float]:
     """Chapter 04: the points a component of weight w gets in n draws: mean n w, the
     probability of none (1 - w)^n, its Poisson approximation exp(-n w), the
     probability of at most 2 points, and the fewest draws that give it a point
-    with probability at least one half."""
+    with probability at least one half.
+
+    Book: {ref}`ex-04-rare-draws`
+    """
     w, n = 0.02, 500
     at_most_2 = sum(math.comb(n, k) * w**k * (1 - w) ** (n - k) for k in range(3))
     return {"w": w, "n": n, "expected": n * w, "p_none": (1 - w) ** n,

@@ -10,7 +10,10 @@ from collapse_utils.exact import gaussian, gaussian_mixing
 
 @answer("ex-10-kde-growth")
 def kde_growth() -> dict[str, float]:
-    """Chapter 10: expected variance growth of an iterated Gaussian KDE (Scott's rule)."""
+    """Chapter 10: expected variance growth of an iterated Gaussian KDE (Scott's rule).
+
+    Book: {ref}`ex-10-kde-growth`
+    """
     n, t = 100, 10
     scott = n ** -0.2
     growth = (n - 1) / n + scott**2
@@ -20,7 +23,10 @@ def kde_growth() -> dict[str, float]:
 
 @answer("ex-10-signatures")
 def signatures() -> dict[str, float]:
-    """Chapter 10: forgetting (old-task log-likelihood drop) vs collapse (entropy drift)."""
+    """Chapter 10: forgetting (old-task log-likelihood drop) vs collapse (entropy drift).
+
+    Book: {ref}`ex-10-signatures`
+    """
     delta, n, target = 3.0, 50, 0.5
     drift = -0.5 * gaussian.log_variance_drift(n)  # entropy lost per generation
     t = math.ceil(target / drift)
@@ -30,7 +36,10 @@ def signatures() -> dict[str, float]:
 
 @answer("ex-10-one-shot")
 def one_shot() -> dict[str, float]:
-    """Chapter 10: one-shot augmentation vs iterative mixing vs replacement (Gaussian, MLE)."""
+    """Chapter 10: one-shot augmentation vs iterative mixing vs replacement (Gaussian, MLE).
+
+    Book: {ref}`ex-10-one-shot`
+    """
     n, lam, t = 50, 0.2, 20
     s, _ = gaussian_mixing.mix_moments(n, lam, t)
     star, _ = gaussian_mixing.mix_fixed_point(n, lam)

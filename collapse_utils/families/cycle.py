@@ -18,10 +18,33 @@ __all__ = ['CycleModel', 'CycleFamily']
 
 @dataclass(frozen=True)
 class CycleModel:
-    """A model fitted by family ``index`` of a :class:`CycleFamily` (chapter 10)."""
+    """A model fitted by family ``index`` of a :class:`CycleFamily` (chapter 10).
+
+    When the wrapped ``model`` is one-dimensional, the cycle model has its methods:
+    ``pdf``, ``logpdf``, ``cdf``, ``mean`` and ``var`` delegate to it.
+
+    Book: {ref}`prop-10-families`
+    """
 
     index: int
     model: Any
+
+    def pdf(self, x) -> np.ndarray:
+        return self.model.pdf(x)
+
+    def logpdf(self, x) -> np.ndarray:
+        return self.model.logpdf(x)
+
+    def cdf(self, x) -> np.ndarray:
+        return self.model.cdf(x)
+
+    @property
+    def mean(self) -> float:
+        return self.model.mean
+
+    @property
+    def var(self) -> float:
+        return self.model.var
 
 
 
@@ -31,9 +54,10 @@ class CycleFamily:
     Generation t is fitted with ``families[t % len(families)]``. The
     families must accept each other's samples (for example 1-D ``GMMFamily``,
     ``KDEFamily`` and ``HistogramFamily``, which all sample arrays of shape (n, 1)).
-    """
+    ``fit`` needs the generation, which :func:`collapse_utils.loop.run` passes to every fit.
 
-    fit_needs_generation = True
+    Book: {ref}`prop-10-families`
+    """
 
     def __init__(self, families):
         families = list(families) if not isinstance(families, (str, bytes)) else []
@@ -42,15 +66,21 @@ class CycleFamily:
         self.families = families
 
     def index(self, generation: int) -> int:
-        """Which family fits generation ``generation``."""
+        """Which family fits generation ``generation``.
+
+        Book: {ref}`prop-10-families`
+        """
         generation = check_int("generation", generation, 0)
         return generation % len(self.families)
 
-    def fit(self, data, rng: np.random.Generator, generation: int | None = None) -> CycleModel:
+    def fit(self, data, rng: np.random.Generator, *, generation: int | None = None) -> CycleModel:
         if generation is None:
-            raise ValueError("generation is required: CycleFamily.fit(data, rng, generation=t) (loop.run passes it)")
+            raise ValueError(
+                "generation is required: CycleFamily.fit(data, rng, generation=t) fits generation t "
+                "with families[t % K] (loop.run passes generation= to every fit)"
+            )
         i = self.index(generation)
-        return CycleModel(i, self.families[i].fit(data, rng))
+        return CycleModel(i, self.families[i].fit(data, rng, generation=generation))
 
     def sample(self, model: CycleModel, n: int, rng: np.random.Generator):
         if not isinstance(model, CycleModel):

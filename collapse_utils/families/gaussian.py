@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy import stats
 
 __all__ = ['GaussianModel', 'GaussianFamily']
 
@@ -27,10 +28,34 @@ def _check_estimator(estimator: str) -> str:
 
 @dataclass(frozen=True)
 class GaussianModel:
-    """A fitted 1-D Gaussian N(mean, var)."""
+    """A fitted 1-D Gaussian N(mean, var).
+
+    Like every one-dimensional model of the book it has ``pdf(x)``, ``logpdf(x)``,
+    ``cdf(x)`` (arrays of shape ``np.atleast_1d(x).shape``) and ``var``.
+
+    Book: {ref}`thm-02-variance-decay`
+    """
 
     mean: float
     var: float
+
+    @property
+    def std(self) -> float:
+        return float(np.sqrt(self.var))
+
+    def pdf(self, x) -> np.ndarray:
+        return stats.norm.pdf(_points(x), self.mean, self.std)
+
+    def logpdf(self, x) -> np.ndarray:
+        return stats.norm.logpdf(_points(x), self.mean, self.std)
+
+    def cdf(self, x) -> np.ndarray:
+        return stats.norm.cdf(_points(x), self.mean, self.std)
+
+
+
+def _points(x) -> np.ndarray:
+    return np.atleast_1d(np.asarray(x, dtype=float))
 
 
 
@@ -39,12 +64,14 @@ class GaussianFamily:
 
     ``estimator="mle"`` divides the sum of squares by n (the article's setting);
     ``"unbiased"`` divides by n - 1.
+
+    Book: {ref}`thm-02-variance-decay`
     """
 
     def __init__(self, estimator: str = "mle"):
         self.estimator = _check_estimator(estimator)
 
-    def fit(self, data: np.ndarray, rng: np.random.Generator | None = None) -> GaussianModel:
+    def fit(self, data: np.ndarray, rng: np.random.Generator | None = None, *, generation: int | None = None) -> GaussianModel:
         data = np.asarray(data, dtype=float)
         if data.ndim != 1 or len(data) < 2:
             raise ValueError(f"data must be a 1-D array of at least 2 points, got shape {data.shape}")

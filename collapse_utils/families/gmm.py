@@ -6,16 +6,11 @@ default with Shumailov et al.'s settings, tol 1e-5 and max_iter 2000) and
 samples from the fitted mixture. Fitted models are plain :class:`GMMModel`
 records (weights, means, covariances), so they pickle small and compare exactly.
 
-The rest of the module measures what the loop does to a mixture:
-
-- :func:`l2_distance` (and :func:`l2_inner`): the closed-form L2 distance between
-  two mixture densities, a sum of Gaussian product integrals;
-- :func:`component_std`: one standard deviation per component;
-- :func:`modes_recovered` / :func:`count_modes`: which modes of a reference
-  mixture a fitted model still has (a mode is recovered when the mean of some
-  fitted component lies within ``radius`` of it);
-- :func:`ring_mixture`: well-separated modes on a circle, the minority-mode
-  experiment's truth.
+In one dimension a :class:`GMMModel` has the methods of every 1-D model of the
+book (``pdf``, ``logpdf``, ``cdf``, ``mean``, ``var``). :func:`ring_mixture` builds
+well-separated modes on a circle, the minority-mode experiment's truth. What the
+loop does to a mixture (L2 distance, component spread, modes recovered) is
+measured in :mod:`collapse_utils.measures.distributions`.
 """
 
 from __future__ import annotations
@@ -24,7 +19,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from collapse_utils.checks import check_int, check_positive
 
@@ -44,6 +39,10 @@ class GMMModel:
 
     Chapter 04. The weights must be non-negative and sum to 1; each covariance
     must be symmetric positive definite. The arrays are stored as read-only copies.
+    In one dimension it has the methods of every 1-D model of the book: ``pdf``,
+    ``logpdf``, ``cdf`` (arrays of numbers in, arrays out), ``mean`` and ``var``.
+
+    Book: {ref}`def-04-gmm`
     """
 
     weights: np.ndarray
@@ -79,16 +78,60 @@ class GMMModel:
     def dim(self) -> int:
         return self.means.shape[1]
 
-    def pdf(self, x) -> np.ndarray:
-        """The mixture density at the points ``x`` (shape (..., d)); shape ``x.shape[:-1]``."""
+    def _points(self, x) -> tuple[np.ndarray, bool]:
+        # (points of shape (..., d), whether x was a 1-D model's array of numbers)
         x = np.asarray(x, dtype=float)
+        if self.dim == 1 and x.ndim <= 1:
+            return np.atleast_1d(x)[:, None], True
         if x.ndim == 0 or x.shape[-1] != self.dim:
             raise ValueError(f"x must have last dimension d = {self.dim}; got shape {x.shape}")
+        return x, False
+
+    def _one_d(self, what: str):
+        # weights, means and standard deviations of a 1-D mixture
+        if self.dim != 1:
+            raise ValueError(f"{what} needs a one-dimensional GMMModel; this one has dimension {self.dim}")
+        return self.weights, self.means[:, 0], np.sqrt(self.covariances[:, 0, 0])
+
+    def pdf(self, x) -> np.ndarray:
+        """The mixture density at the points ``x``: shape (..., d), result shape ``x.shape[:-1]``;
+        in one dimension also an array of numbers, result shape ``np.atleast_1d(x).shape``."""
+        x, _ = self._points(x)
         density = sum(
             w * stats.multivariate_normal(m, c).pdf(x)
             for w, m, c in zip(self.weights, self.means, self.covariances)
         )
         return np.reshape(density, x.shape[:-1])
+
+    def logpdf(self, x) -> np.ndarray:
+        """The log-density at ``x`` (shapes as :meth:`pdf`), computed in log space so that
+        far-away points get a finite value."""
+        x, numbers = self._points(x)
+        log_w = np.log(self.weights)
+        with np.errstate(divide="ignore"):
+            if numbers:
+                w, m, s = self._one_d("logpdf")
+                return special.logsumexp(stats.norm.logpdf(x, m, s) + log_w, axis=1)
+            parts = [stats.multivariate_normal(m, c).logpdf(x) for m, c in zip(self.means, self.covariances)]
+            return special.logsumexp(np.stack(np.broadcast_arrays(*parts), axis=-1) + log_w, axis=-1)
+
+    def cdf(self, x) -> np.ndarray:
+        """The distribution function of a 1-D mixture at the numbers ``x``."""
+        w, m, s = self._one_d("cdf")
+        x = np.atleast_1d(np.asarray(x, dtype=float))
+        return stats.norm.cdf((x[:, None] - m) / s) @ w
+
+    @property
+    def mean(self) -> float:
+        """The mean of a 1-D mixture."""
+        w, m, _ = self._one_d("mean")
+        return float(w @ m)
+
+    @property
+    def var(self) -> float:
+        """The variance of a 1-D mixture: within-component plus between-component variance."""
+        w, m, s = self._one_d("var")
+        return float(w @ (s**2 + (m - w @ m) ** 2))
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, GMMModel):
@@ -114,6 +157,8 @@ def sample_gmm(model: GMMModel, n: int, rng: np.random.Generator, return_labels:
     Component counts are one multinomial draw; the points are shuffled so that
     their order carries no information. With ``return_labels`` also returns the
     component of each point.
+
+    Book: {ref}`def-04-gmm`
     """
     model = _check_model("model", model)
     n = check_int("n", n, 0)
@@ -141,6 +186,8 @@ class GMMFamily:
     ``tol=1e-5`` and ``max_iter=2000`` are Shumailov et al.'s. ``sample`` draws
     from the fitted weights, means and covariances with the loop's generator
     (sklearn's own ``sample`` would use the estimator's random state instead).
+
+    Book: {ref}`def-04-gmm`
     """
 
     def __init__(
@@ -158,7 +205,7 @@ class GMMFamily:
         self.n_init = check_int("n_init", n_init, 1)
         self.reg_covar = check_positive("reg_covar", reg_covar)
 
-    def fit(self, data, rng: np.random.Generator) -> GMMModel:
+    def fit(self, data, rng: np.random.Generator, *, generation: int | None = None) -> GMMModel:
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.mixture import GaussianMixture
         from threadpoolctl import threadpool_limits
@@ -200,7 +247,10 @@ class GMMFamily:
 
 def ring_mixture(weights, radius: float = 6.0, std: float = 0.5) -> GMMModel:
     """A 2-D mixture of isotropic Gaussians (standard deviation ``std``) with means
-    equally spaced on a circle of ``radius``, the first at angle 0 (chapter 04)."""
+    equally spaced on a circle of ``radius``, the first at angle 0 (chapter 04).
+
+    Book: {ref}`def-04-modes`
+    """
     w = np.asarray(weights, dtype=float).reshape(-1)
     if len(w) < 1 or not np.all(np.isfinite(w)) or np.any(w <= 0) or abs(w.sum() - 1) > 1e-8:
         raise ValueError(f"weights must be positive numbers summing to 1; got {weights!r}")

@@ -12,11 +12,12 @@ mixtures of chapter 04, so that the loop can alternate architectures:
   range of the training data, so it can never produce a point outside the data
   it was fitted to.
 
-Both follow the loop's protocol ``fit(data, rng)`` / ``sample(model, n, rng)``.
+Both follow the loop's protocol ``fit(data, rng, *, generation=None)`` / ``sample(model, n, rng)``.
 Data are 1-D arrays or arrays of shape (n, 1) (the layout of
 :class:`collapse_utils.families.gmm.GMMFamily` in one dimension); ``sample`` returns
 shape (n, 1), so the families can be chained with a 1-D ``GMMFamily``.
-Fitted models have ``mean()``, ``var()``, ``pdf(x)`` and ``cdf(x)``.
+Fitted models have the attributes of every 1-D model of the book: ``mean``, ``var``,
+``pdf(x)``, ``logpdf(x)`` and ``cdf(x)``.
 """
 
 from __future__ import annotations
@@ -47,7 +48,10 @@ def _column(data, minimum: int) -> np.ndarray:
 
 
 class KDEModel:
-    """A fitted Gaussian KDE (chapter 10): ``points`` (n,) and ``bandwidth`` h."""
+    """A fitted Gaussian KDE (chapter 10): ``points`` (n,) and ``bandwidth`` h.
+
+    Book: {ref}`prop-10-families`
+    """
 
     def __init__(self, kde: stats.gaussian_kde):
         self.kde = kde
@@ -61,9 +65,11 @@ class KDEModel:
         """The kernel's standard deviation h."""
         return float(np.sqrt(self.kde.covariance[0, 0]))
 
+    @property
     def mean(self) -> float:
         return float(self.points.mean())
 
+    @property
     def var(self) -> float:
         """Variance of the KDE distribution: biased sample variance + h^2."""
         return float(self.points.var() + self.bandwidth**2)
@@ -73,6 +79,10 @@ class KDEModel:
         x = np.atleast_1d(np.asarray(x, dtype=float))
         z = (x[:, None] - self.points[None, :]) / self.bandwidth
         return np.exp(-0.5 * z**2).mean(axis=1) / (self.bandwidth * np.sqrt(2 * np.pi))
+
+    def logpdf(self, x) -> np.ndarray:
+        # scipy's, in log space: finite far from the data
+        return self.kde.logpdf(np.atleast_1d(np.asarray(x, dtype=float)))
 
     def cdf(self, x) -> np.ndarray:
         x = np.atleast_1d(np.asarray(x, dtype=float))
@@ -91,6 +101,8 @@ class KDEFamily:
     positive number, the factor that multiplies the sample standard deviation
     (ddof=1) to give h. Sampling draws a data point uniformly and adds kernel
     noise (``gaussian_kde.resample`` with the loop's generator).
+
+    Book: {ref}`prop-10-families`
     """
 
     def __init__(self, bandwidth: str | float = "scott"):
@@ -101,7 +113,7 @@ class KDEFamily:
             bandwidth = check_positive("bandwidth", bandwidth)
         self.bandwidth = bandwidth
 
-    def fit(self, data, rng: np.random.Generator | None = None) -> KDEModel:
+    def fit(self, data, rng: np.random.Generator | None = None, *, generation: int | None = None) -> KDEModel:
         x = _column(data, 2)
         if np.ptp(x) == 0:
             raise ValueError("data must contain at least two distinct values (a KDE needs a spread)")
@@ -119,7 +131,10 @@ class KDEFamily:
 
 
 class HistogramModel:
-    """A fitted histogram density (chapter 10): ``counts`` and bin ``edges``."""
+    """A fitted histogram density (chapter 10): ``counts`` and bin ``edges``.
+
+    Book: {ref}`prop-10-families`
+    """
 
     def __init__(self, counts: np.ndarray, edges: np.ndarray):
         self.counts = np.asarray(counts)
@@ -130,14 +145,20 @@ class HistogramModel:
     def support(self) -> tuple[float, float]:
         return float(self.edges[0]), float(self.edges[-1])
 
+    @property
     def mean(self) -> float:
         return float(self.dist.mean())
 
+    @property
     def var(self) -> float:
         return float(self.dist.var())
 
     def pdf(self, x) -> np.ndarray:
         return self.dist.pdf(np.atleast_1d(np.asarray(x, dtype=float)))
+
+    def logpdf(self, x) -> np.ndarray:
+        with np.errstate(divide="ignore"):
+            return np.log(self.pdf(x))
 
     def cdf(self, x) -> np.ndarray:
         return self.dist.cdf(np.atleast_1d(np.asarray(x, dtype=float)))
@@ -154,6 +175,8 @@ class HistogramFamily:
     one of numpy's rules (``"auto"``, ``"fd"``, ``"sturges"``, ...), passed to
     ``numpy.histogram``; the density is uniform within each bin
     (``scipy.stats.rv_histogram``).
+
+    Book: {ref}`prop-10-families`
     """
 
     RULES = ("auto", "fd", "doane", "scott", "stone", "rice", "sturges", "sqrt")
@@ -166,7 +189,7 @@ class HistogramFamily:
             bins = check_int("bins", bins, 1)
         self.bins = bins
 
-    def fit(self, data, rng: np.random.Generator | None = None) -> HistogramModel:
+    def fit(self, data, rng: np.random.Generator | None = None, *, generation: int | None = None) -> HistogramModel:
         x = _column(data, 1)
         if np.ptp(x) == 0:
             raise ValueError("data must contain at least two distinct values (a histogram needs a range)")

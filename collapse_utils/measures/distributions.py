@@ -3,8 +3,8 @@
 - Gaussian mixtures: the closed-form L2 distance (:func:`l2_inner`, :func:`l2_distance`),
   per-component spread (:func:`component_std`), modes found (:func:`modes_recovered`,
   :func:`count_modes`).
-- Any one-dimensional model of the book: :func:`cdf`, :func:`pdf`, :func:`logpdf`,
-  :func:`variance`, :func:`mass_outside`, :func:`total_variation`.
+- Any one-dimensional model of the book (each has ``pdf``, ``logpdf``, ``cdf`` and
+  ``var``): :func:`mass_outside`, :func:`total_variation`.
 """
 
 from __future__ import annotations
@@ -12,15 +12,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import special, stats
+from scipy import stats
 
 from collapse_utils.checks import check_number, check_positive
-from collapse_utils.families.cycle import CycleModel
-from collapse_utils.families.gaussian import GaussianModel
 from collapse_utils.families.gmm import GMMModel
-from collapse_utils.families.nonparametric import HistogramModel, KDEModel
 
-__all__ = ['STD_KINDS', 'l2_inner', 'l2_distance', 'component_std', 'modes_recovered', 'count_modes', 'cdf', 'pdf', 'logpdf', 'variance', 'mass_outside', 'total_variation']
+__all__ = ['STD_KINDS', 'l2_inner', 'l2_distance', 'component_std', 'modes_recovered', 'count_modes', 'mass_outside', 'total_variation']
 
 
 STD_KINDS = ("geometric", "rms", "max")
@@ -40,6 +37,8 @@ def l2_inner(f: GMMModel, g: GMMModel) -> float:
     The product of two Gaussian densities integrates to a Gaussian density at
     one mean: integral N(x; a, A) N(x; b, B) dx = N(a; b, A + B). Hence
     ``<f, g> = sum_ij f.w_i g.w_j N(f.mu_i; g.mu_j, f.S_i + g.S_j)``.
+
+    Book: {ref}`prop-04-l2`
     """
     f, g = _check_model("f", f), _check_model("g", g)
     if f.dim != g.dim:
@@ -57,6 +56,8 @@ def l2_distance(f: GMMModel, g: GMMModel) -> float:
 
     Closed form ``sqrt(<f, f> - 2 <f, g> + <g, g>)`` from :func:`l2_inner`
     (rounding below zero is clipped).
+
+    Book: {ref}`prop-04-l2`
     """
     squared = l2_inner(f, f) - 2.0 * l2_inner(f, g) + l2_inner(g, g)
     return float(math.sqrt(max(squared, 0.0)))
@@ -70,6 +71,8 @@ def component_std(model: GMMModel, kind: str = "geometric") -> np.ndarray:
     deviations along the principal axes; ``"rms"``: ``sqrt(trace(S)/d)``;
     ``"max"``: the square root of the largest eigenvalue. In one dimension all
     three are the component's standard deviation.
+
+    Book: {ref}`def-04-gmm`
     """
     model = _check_model("model", model)
     if kind not in STD_KINDS:
@@ -99,6 +102,8 @@ def modes_recovered(model: GMMModel, centers, radius: float, min_weight: float =
     Take ``radius`` below half the smallest distance between centers, so that
     one component never recovers two modes and a broad component sitting
     between two modes recovers neither.
+
+    Book: {ref}`def-04-modes`
     """
     model = _check_model("model", model)
     c = _check_centers(centers, model.dim)
@@ -112,95 +117,35 @@ def modes_recovered(model: GMMModel, centers, radius: float, min_weight: float =
 
 
 def count_modes(model: GMMModel, centers, radius: float, min_weight: float = 0.0) -> int:
-    """How many reference modes ``model`` recovers (see :func:`modes_recovered`; chapter 04)."""
+    """How many reference modes ``model`` recovers (see :func:`modes_recovered`; chapter 04).
+
+    Book: {ref}`def-04-modes`
+    """
     return int(modes_recovered(model, centers, radius, min_weight).sum())
 
 
 
-def _unwrap(model):
-    while isinstance(model, CycleModel):
-        model = model.model
-    if isinstance(model, GMMModel):
-        if model.dim != 1:
-            raise ValueError(f"model must be one-dimensional; got a GMMModel of dimension {model.dim}")
-        return model
-    if isinstance(model, (GaussianModel, KDEModel, HistogramModel)):
-        return model
-    raise ValueError(
-        "model must be a 1-D GMMModel, GaussianModel, KDEModel, HistogramModel or CycleModel; "
-        f"got {type(model).__name__}"
-    )
-
-
-
-def _gmm_parts(model: GMMModel):
-    return model.weights, model.means[:, 0], np.sqrt(model.covariances[:, 0, 0])
-
-
-
-def cdf(model, x) -> np.ndarray:
-    """The model's distribution function at the points ``x`` (chapter 10)."""
-    model = _unwrap(model)
-    x = np.atleast_1d(np.asarray(x, dtype=float))
-    if isinstance(model, GMMModel):
-        w, m, s = _gmm_parts(model)
-        return stats.norm.cdf((x[:, None] - m) / s) @ w
-    if isinstance(model, GaussianModel):
-        return stats.norm.cdf(x, model.mean, np.sqrt(model.var))
-    return model.cdf(x)
-
-
-
-def pdf(model, x) -> np.ndarray:
-    """The model's density at the points ``x`` (chapter 10)."""
-    model = _unwrap(model)
-    x = np.atleast_1d(np.asarray(x, dtype=float))
-    if isinstance(model, GMMModel):
-        return model.pdf(x[:, None])
-    if isinstance(model, GaussianModel):
-        return stats.norm.pdf(x, model.mean, np.sqrt(model.var))
-    return model.pdf(x)
-
-
-
-def logpdf(model, x) -> np.ndarray:
-    """The model's log-density at the points ``x``, computed in log space for
-    mixtures so that far-away points get a finite value (chapter 10)."""
-    model = _unwrap(model)
-    x = np.atleast_1d(np.asarray(x, dtype=float))
-    if isinstance(model, GMMModel):
-        w, m, s = _gmm_parts(model)
-        with np.errstate(divide="ignore"):
-            return special.logsumexp(stats.norm.logpdf(x[:, None], m, s) + np.log(w), axis=1)
-    if isinstance(model, GaussianModel):
-        return stats.norm.logpdf(x, model.mean, np.sqrt(model.var))
-    if isinstance(model, KDEModel):
-        return model.kde.logpdf(x)
-    with np.errstate(divide="ignore"):
-        return np.log(model.pdf(x))
-
-
-
-def variance(model) -> float:
-    """The variance of the model's distribution (chapter 10)."""
-    model = _unwrap(model)
-    if isinstance(model, GMMModel):
-        w, m, s = _gmm_parts(model)
-        mean = w @ m
-        return float(w @ (s**2 + (m - mean) ** 2))
-    if isinstance(model, GaussianModel):
-        return float(model.var)
-    return model.var()
+def _check_1d(name: str, model):
+    # a one-dimensional model of the book has pdf, logpdf, cdf and var
+    if not (hasattr(model, "pdf") and hasattr(model, "cdf")):
+        raise ValueError(
+            f"{name} must be a 1-D model with pdf and cdf methods (GaussianModel, 1-D GMMModel, "
+            f"KDEModel, HistogramModel, CycleModel); got {type(model).__name__}"
+        )
+    return model
 
 
 
 def mass_outside(model, low: float, high: float) -> float:
-    """P(X < low) + P(X > high) under the model (chapter 10)."""
+    """P(X < low) + P(X > high) under the 1-D model, from its ``cdf`` (chapter 10).
+
+    Book: {ref}`prop-10-families`
+    """
     low = check_number("low", low)
     high = check_number("high", high)
     if not low < high:
         raise ValueError(f"low must be below high; got low={low!r}, high={high!r}")
-    c = cdf(model, [low, high])
+    c = _check_1d("model", model).cdf([low, high])
     return float(c[0] + 1.0 - c[1])
 
 
@@ -209,10 +154,14 @@ def total_variation(model, reference, grid) -> float:
     """Total variation distance between two 1-D models, ``1 - int min(p, q)``, by the
     trapezoidal rule on ``grid``, an increasing array that must hold (nearly) all of
     the ``reference``'s mass; the model's mass outside the grid is then counted
-    correctly (chapter 10)."""
+    correctly (chapter 10).
+
+    Book: {ref}`prop-10-families`
+    """
     g = np.asarray(grid, dtype=float)
     if g.ndim != 1 or len(g) < 2 or not np.all(np.diff(g) > 0):
         raise ValueError(f"grid must be an increasing 1-D array of at least 2 points; got shape {g.shape}")
-    return float(1.0 - np.trapezoid(np.minimum(pdf(model, g), pdf(reference, g)), g))
+    p, q = _check_1d("model", model).pdf(g), _check_1d("reference", reference).pdf(g)
+    return float(1.0 - np.trapezoid(np.minimum(p, q), g))
 
 

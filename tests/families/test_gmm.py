@@ -225,7 +225,7 @@ def test_loop_is_reproducible_and_cached(tmp_path):
     assert first == a and len(cache.steps()) == 5
 
     class NoFit(GMMFamily):
-        def fit(self, data, rng):
+        def fit(self, data, rng, *, generation=None):
             raise AssertionError("a cached generation was refitted")
 
     assert loop.run(NoFit(3), cache=cache, **kwargs) == a
