@@ -15,7 +15,10 @@ def parameter_count() -> dict[str, float]:
     """Chapter 06: parameters of the chapter's transformer (book profile), from the
     shapes of its layers: token and position embeddings, per block two layer norms,
     the query/key/value and output projections and the two-layer MLP, a final layer
-    norm, and no output matrix (it is tied to the token embedding)."""
+    norm, and no output matrix (it is tied to the token embedding).
+
+    Book: {ref}`ex-06-params`
+    """
     vocab, context, d, layers = 1024, 128, 128, 2
     embeddings = vocab * d + context * d
     layer_norm = 2 * d  # scale and shift
@@ -32,7 +35,10 @@ def parameter_count() -> dict[str, float]:
 def perplexities() -> dict[str, float]:
     """Chapter 06: the perplexity of a uniform model over the vocabulary, of a model
     giving the next tokens probabilities 1/2, 1/4, 1/8, 1/16, and of a mean
-    cross-entropy of 3.5 nats per token (also in bits)."""
+    cross-entropy of 3.5 nats per token (also in bits).
+
+    Book: {ref}`ex-06-perplexity`
+    """
     vocab = 1024
     probabilities = [1 / 2, 1 / 4, 1 / 8, 1 / 16]
     nll = -sum(math.log(p) for p in probabilities) / len(probabilities)
@@ -60,7 +66,10 @@ def _bleu(candidate: list[str], references: list[list[str]], max_order: int = 4)
 @answer("ex-06-distinct")
 def distinct() -> dict[str, float]:
     """Chapter 06: distinct-1, distinct-2 and rep-2 of one line, and the self-BLEU of
-    three identical copies of it."""
+    three identical copies of it.
+
+    Book: {ref}`ex-06-distinct`
+    """
     tokens = HAMLET.split()
     unigrams = tokens
     bigrams = list(zip(tokens, tokens[1:]))

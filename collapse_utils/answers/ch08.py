@@ -13,7 +13,10 @@ VOCAB, BETA = 2000, 1.5  # the Zipf model of chapter 08 (its book parameters)
 
 @answer("ex-08-compound")
 def compound():
-    """Chapter 08: generations at temperature 0.95 until the top token has more than 90% of the mass."""
+    """Chapter 08: generations at temperature 0.95 until the top token has more than 90% of the mass.
+
+    Book: {ref}`ex-08-compound`
+    """
     tau, share = 0.95, 0.9
     p = zipf.zipf_probs(VOCAB, BETA)
     t = 1
@@ -33,7 +36,10 @@ def compound():
 
 @answer("ex-08-gauss-small-n")
 def gauss_small_n():
-    """Chapter 08: the temperatures offsetting the Gaussian's collapse in mean and in median."""
+    """Chapter 08: the temperatures offsetting the Gaussian's collapse in mean and in median.
+
+    Book: {ref}`ex-08-gauss-small-n`
+    """
     out = {}
     for n in (10, 100):
         out[f"tau_mean_{n}"] = n / (n - 1)
@@ -44,7 +50,10 @@ def gauss_small_n():
 
 @answer("ex-08-top-p")
 def top_p():
-    """Chapter 08: size of the nucleus of chapter 08's Zipf model at top-p 0.95 and 0.99."""
+    """Chapter 08: size of the nucleus of chapter 08's Zipf model at top-p 0.95 and 0.99.
+
+    Book: {ref}`ex-08-top-p`
+    """
     p = zipf.zipf_probs(VOCAB, BETA)
     out = {"vocab": VOCAB, "beta": BETA}
     for name, cut in (("95", 0.95), ("99", 0.99)):
@@ -56,7 +65,10 @@ def top_p():
 
 @answer("ex-08-top-k")
 def top_k():
-    """Chapter 08: probability mass removed by top-k on chapter 08's Zipf model."""
+    """Chapter 08: probability mass removed by top-k on chapter 08's Zipf model.
+
+    Book: {ref}`ex-08-top-k`
+    """
     p = zipf.zipf_probs(VOCAB, BETA)
     small, large = 50, 500
     out = {"vocab": VOCAB, "beta": BETA, "k_small": small, "k_large": large}

@@ -1,7 +1,9 @@
 """The tiny language model of chapter 06: tokenizer, training, perplexity, decoding,
-the loop family, the probe and the text metrics (smoke sizes, CPU, seconds)."""
+the loop family, the shared setup and the text metrics (smoke sizes, CPU, seconds)."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ from collapse_utils import loop, samplers
 from collapse_utils.cache import Cache
 from collapse_utils.families import lm
 from collapse_utils.measures import lexical
+from collapse_utils.measures import lm as lm_measures
 
 TEXT = "\n\n".join(
     f"To be, or not to be, that is the question number {i}:\nWhether 'tis nobler in the mind to suffer "
@@ -154,26 +157,54 @@ def test_repetition_penalty_formula():
     assert out.tolist() == [[1.0, -4.0, 1.0]]
 
 
-def test_family_in_the_loop_with_cache_and_probe(tokenizer, blocks, tmp_path):
+def test_family_in_the_loop_with_cache_and_metrics(tokenizer, blocks, tmp_path):
     base = small_model(tokenizer.vocab_size)
     lm.train_lm(base, blocks, epochs=1, batch_size=8, lr=3e-3)
     real = blocks[:12, :8]
     family = lm.LMFamily(base=base, prompts=real, new_tokens=8, epochs=1, batch_size=4, beams=2)
-    probe = lm.Probe(family, tokenizer, blocks[12:20, :8], examples=blocks[:1, :8], n_texts=6)
+    metrics = lm_measures.lm_metrics(family, tokenizer, blocks[12:20, :8], examples=blocks[:1, :8], n_texts=6)
 
     def go():
-        return lm.run(family, real, generations=2, probe=probe, policy=loop.Mix(0.25), seed=3,
-                      cache=Cache("t06", {"x": 1}, root=tmp_path))
+        return loop.run(family, real=real, generations=2, metrics=metrics, policy=loop.Mix(0.25), seed=3,
+                        cache=Cache("t06", {"x": 1}, root=tmp_path, uses=[family, loop.run, lm_measures]))
 
     first = go()
     assert len(first) == 3 and list(first["n_real"]) == [12, 3, 3]
     assert [len(row["data_ppl"]) for row in first.rows] == [12, 9, 9]  # the generated part only
     assert np.all(first["test_ppl"] > 1) and first["example"].shape == (3, 1)
     assert torch.equal(base.tok.weight, family.base.tok.weight)  # fit works on a copy
+    assert first["distinct1"][0] == lexical.distinct_n(tokenizer.decode_batch(real[:6].numpy()), 1)
     again = go()  # from the cache: identical, nothing retrained
     assert again == first
     with pytest.raises(ValueError, match="decoding"):
         lm.LMFamily(base=base, prompts=real, decoding="greedy")
+    with pytest.raises(ValueError, match="LMFamily"):
+        lm_measures.lm_metrics(base, tokenizer, real)
+
+
+def test_decoding_sampler_equals_the_family_temperature(tokenizer, blocks):
+    base = small_model(tokenizer.vocab_size)
+    family = lm.LMFamily(base=base, prompts=blocks[:6, :8], new_tokens=5, decoding="ancestral",
+                         repetition_penalty=1.0)
+    hot = dataclasses.replace(family, temperature=1.7)
+    via_rule = samplers.Decoding(temperature=1.7)(family, base, 4, np.random.default_rng(9))
+    assert torch.equal(via_rule, hot.sample(base, 4, np.random.default_rng(9)))
+    with pytest.raises(ValueError, match="ancestral"):
+        dataclasses.replace(family, decoding="beam").sample(base, 2, np.random.default_rng(0), decoding=samplers.Decoding())
+
+
+def test_pretrained_setup_is_cached_and_seeded(tmp_path):
+    args = dict(source="pydoc", vocab_size=300, block=8, d_model=16, layers=1, pretrain_tokens=800, n_train=10,
+                n_test=6, seed=4)
+    one = lm.pretrained(**args, cache_root=tmp_path)
+    assert one.train.shape == (10, 8) and one.test.shape == (6, 8) and one.pretrain.shape == (50, 16)
+    assert one.source == "pydoc" and one.key["seed"] == 4
+    two = lm.pretrained(**args, cache_root=tmp_path)  # from the cache: the same tokenizer, split and model
+    assert torch.equal(one.train, two.train) and torch.equal(one.test, two.test)
+    assert torch.equal(one.base.tok.weight, two.base.tok.weight)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["06_base", "06_tokenizer"]
+    with pytest.raises(ValueError, match="asked for"):
+        lm.pretrained(**{**args, "n_test": 10**6}, cache_root=tmp_path)
 
 
 def test_bad_arguments(tokenizer, blocks):
