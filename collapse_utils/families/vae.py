@@ -7,14 +7,9 @@ VAE (:class:`VAEFamily`); its samples are the decoder's Bernoulli means at laten
 draws from the prior. The width and the number of epochs are parameters: small in
 the book, the paper's in the ``paper`` profile.
 
-The measurements of the chapter:
-
-- :func:`latent_spread`: the standard deviation of a fixed reference encoder's
-  latent means (the generation-0 VAE's) on a set of images, the paper's metric;
-- :func:`train_classifier` / :func:`classify`: a small CNN trained on real
-  digits; a prediction below a confidence threshold counts as *unsure*;
-- :func:`class_histogram` and :func:`histogram_entropy`;
-- :class:`Probe`: all of them at every generation of :func:`collapse_utils.loop.run`.
+The chapter's measurements of generated digits (the latent spread under
+generation 0's encoder, a digit classifier, the class histogram) are in
+:mod:`collapse_utils.measures.digits`.
 """
 
 from __future__ import annotations
@@ -33,6 +28,11 @@ __all__ = ['ConvVAE', 'vae_loss', 'VAEFamily', 'encode', 'check_images']
 
 
 def check_images(images) -> torch.Tensor:
+    """``images`` as a float tensor of shape ``(N, 1, 28, 28)``; a ``ValueError``
+    naming the shape otherwise.
+
+    Book: {ref}`sec-05-data`
+    """
     if not isinstance(images, torch.Tensor) or images.ndim != 4 or tuple(images.shape[1:]) != (1, 28, 28):
         shape = tuple(images.shape) if hasattr(images, "shape") else type(images).__name__
         raise ValueError(f"images must be a torch tensor of shape (N, 1, 28, 28); got {shape}")
@@ -47,6 +47,8 @@ class ConvVAE(nn.Module):
     28 -> 14 -> 7), a hidden layer of ``8 * width`` units, then the mean and
     log-variance of a ``latent``-dimensional Gaussian. The decoder mirrors it
     with transposed convolutions and returns pixel logits.
+
+    Book: {ref}`def-05-vae`
     """
 
     def __init__(self, latent: int = 20, width: int = 32):
@@ -80,7 +82,10 @@ class ConvVAE(nn.Module):
 
 
 def vae_loss(logits, x, mu, logvar) -> torch.Tensor:
-    """Negative ELBO summed over the batch: BCE summed over pixels + KL(q(z|x) || N(0, I))."""
+    """Negative ELBO summed over the batch: BCE summed over pixels + KL(q(z|x) || N(0, I)).
+
+    Book: {ref}`def-05-vae`
+    """
     bce = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
     kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
     return bce + kl
@@ -95,6 +100,8 @@ class VAEFamily:
     ``sample(model, n, rng)`` decodes ``n`` latent draws from the prior and
     returns the pixel means, shape ``(n, 1, 28, 28)`` in [0, 1]. Both seed
     torch from ``rng``, so a run is reproducible bit for bit on the CPU.
+
+    Book: {ref}`sec-05-model`
     """
 
     latent: int = 20
@@ -112,7 +119,7 @@ class VAEFamily:
         check_number("lr", self.lr, low=0)
         check_number("weight_decay", self.weight_decay, low=0)
 
-    def fit(self, data, rng: np.random.Generator) -> ConvVAE:
+    def fit(self, data, rng: np.random.Generator, *, generation: int | None = None) -> ConvVAE:
         images = check_images(data)
         seed_torch(rng)
         model = ConvVAE(self.latent, self.width)
@@ -144,7 +151,10 @@ class VAEFamily:
 
 
 def encode(model: ConvVAE, images, batch: int = 2048) -> torch.Tensor:
-    """Latent means of ``images`` under ``model``'s encoder, shape ``(N, latent)`` (chapter 05)."""
+    """Latent means of ``images`` under ``model``'s encoder, shape ``(N, latent)`` (chapter 05).
+
+    Book: {ref}`def-05-latent-spread`
+    """
     images = check_images(images)
     with torch.no_grad():
         return torch.cat([model.encode(x)[0] for x in images.split(batch)])

@@ -104,7 +104,8 @@ def test_classifier_histogram_and_entropy(classifier):
         (lambda: digit_measures.classify(None, torch.rand(2, 1, 28, 28), threshold=1.5), "threshold must be"),
         (lambda: digit_measures.class_histogram([10]), "predictions must be in 0..9"),
         (lambda: digit_measures.histogram_entropy([1]), "histogram must be"),
-        (lambda: digit_measures.Probe(TINY, None, n_samples=1), "n_samples must be an integer >= 2"),
+        (lambda: digit_measures.vae_metrics(TINY, None, n_samples=1), "n_samples must be an integer >= 2"),
+        (lambda: digit_measures.vae_metrics(TINY, None, threshold=2), "threshold must be"),
     ],
 )
 def test_bad_input_is_rejected(call, match):
@@ -112,64 +113,88 @@ def test_bad_input_is_rejected(call, match):
         call()
 
 
+def _cache(name, params, root):
+    # the code version covers the modules the run uses (not the whole library, edited meanwhile)
+    return Cache(name, params, uses=[vae.VAEFamily, digit_measures.vae_metrics], root=root)
+
+
 def _run(digits, classifier, cache, family=TINY, generations=2, policy="replace"):
-    probe = digit_measures.Probe(family, classifier, n_samples=100, grid=8, seed=3)
-    return digit_measures.run(family, digits[0], generations=generations, probe=probe, policy=policy, seed=7,
-                   cache=cache), probe
+    metrics = digit_measures.vae_metrics(family, classifier, n_samples=100, grid=8, seed=3)
+    return loop.run(family, real=digits[0], generations=generations, policy=policy, metrics=metrics, seed=7,
+                    cache=cache)
 
 
 class CountingFamily(vae.VAEFamily):
     fits: list = []
 
-    def fit(self, data, rng):
+    def fit(self, data, rng, *, generation=None):
         CountingFamily.fits.append(len(data))
-        return super().fit(data, rng)
+        return super().fit(data, rng, generation=generation)
 
 
 def test_vae_loop_records_every_metric_at_every_generation(digits, classifier):
-    history, probe = _run(digits, classifier, cache=None, policy=loop.Mix(0.1))
+    history = _run(digits, classifier, cache=None, policy=loop.Mix(0.1))
     assert history["generation"].tolist() == [0, 1, 2]
     assert history["n_train"].tolist() == [300, 300, 300] and history["n_real"].tolist() == [300, 30, 30]
     assert history["histogram"].shape == (3, 11) and (history["histogram"].sum(axis=1) == 100).all()
     assert history["grid"].shape == (3, 8, 28, 28) and history["grid"].dtype == np.uint8
     assert np.all(history["latent_std"] > 0) and np.all((history["unsure"] >= 0) & (history["unsure"] <= 1))
-    assert isinstance(probe.reference, vae.ConvVAE)  # generation 0's model became the reference
+    # entropy and unsure share are functions of the same histogram: one sampling per generation
+    assert history["entropy"].tolist() == [digit_measures.histogram_entropy(h) for h in history["histogram"]]
+    assert history["unsure"].tolist() == [h[-1] / h.sum() for h in history["histogram"]]
+
+
+def test_latent_std_uses_generation_0s_encoder_also_when_resuming_from_a_cache(digits, classifier, tmp_path):
+    def cache():
+        return _cache("vae-reference", {"n": 300}, tmp_path)
+
+    fresh = _run(digits, classifier, cache=None)
+    _run(digits, classifier, cache(), generations=1)  # generations 0 and 1 stored
+    resumed = _run(digits, classifier, cache())  # 0 and 1 loaded, 2 trained: its reference comes from the cache
+    assert resumed == fresh
+    assert _run(digits, classifier, cache()) == fresh  # everything loaded
+    reference = cache().load(0)["model"]
+    for t in range(3):
+        model = cache().load(t)["model"]
+        images = TINY.sample(model, 100, np.random.default_rng([3, t]))
+        assert resumed["latent_std"][t] == digit_measures.latent_spread(reference, images)
+        if t > 0:  # the generation's own encoder would give another number
+            assert resumed["latent_std"][t] != digit_measures.latent_spread(model, images)
 
 
 def test_cache_loads_instead_of_training_recomputes_on_change_and_on_damage(digits, classifier, tmp_path):
     family = CountingFamily(width=4, epochs=1, batch_size=64)
     params = {"width": 4, "epochs": 1, "n": 300}
     CountingFamily.fits = []
-    first, _ = _run(digits, classifier, Cache("vae-test", params, root=tmp_path), family=family)
+    first = _run(digits, classifier, _cache("vae-test", params, tmp_path), family=family)
     assert len(CountingFamily.fits) == 3
 
     # the same parameters: everything is loaded, nothing is trained
     CountingFamily.fits = []
-    second, probe = _run(digits, classifier, Cache("vae-test", params, root=tmp_path), family=family)
+    second = _run(digits, classifier, _cache("vae-test", params, tmp_path), family=family)
     assert CountingFamily.fits == [] and second == first
-    assert isinstance(probe.reference, vae.ConvVAE)  # restored from the cached generation 0
 
     # a changed parameter is another key: everything is recomputed
-    changed = Cache("vae-test", {**params, "epochs": 2}, root=tmp_path)
-    assert changed.path != Cache("vae-test", params, root=tmp_path).path
+    changed = _cache("vae-test", {**params, "epochs": 2}, tmp_path)
+    assert changed.path != _cache("vae-test", params, tmp_path).path
     CountingFamily.fits = []
     _run(digits, classifier, changed, family=CountingFamily(width=4, epochs=2, batch_size=64))
     assert len(CountingFamily.fits) == 3
 
     # a truncated entry (a run killed mid-write) is detected and only that generation recomputed,
     # with the same result: the loop resumes exactly where it stopped
-    cache = Cache("vae-test", params, root=tmp_path)
+    cache = _cache("vae-test", params, tmp_path)
     entry = cache.path / "000002.pkl"
     entry.write_bytes(entry.read_bytes()[:100])
     CountingFamily.fits = []
     with pytest.warns(CorruptedCacheWarning):
-        resumed, _ = _run(digits, classifier, cache, family=family)
+        resumed = _run(digits, classifier, cache, family=family)
     assert CountingFamily.fits == [300]
     assert resumed == first
 
-    # an interrupted run (generations 1 and 2 missing) resumes with the restored reference encoder
+    # an interrupted run (generations 1 and 2 missing) resumes with generation 0's encoder from the cache
     for step in ("000001", "000002"):
         (cache.path / f"{step}.pkl").unlink()
     CountingFamily.fits = []
-    resumed, _ = _run(digits, classifier, cache, family=family)
+    resumed = _run(digits, classifier, cache, family=family)
     assert CountingFamily.fits == [300, 300] and resumed == first
