@@ -29,11 +29,17 @@ CACHE_ENV = "COLLAPSE_CACHE_DIR"
 
 
 class CorruptedCacheWarning(UserWarning):
-    """A cache entry failed its checksum and will be recomputed."""
+    """A cache entry failed its checksum and will be recomputed.
+
+    Book: {doc}`book/how_to_run`
+    """
 
 
 def default_root() -> Path:
-    """``$COLLAPSE_CACHE_DIR`` if set, else ``~/.cache/collapse_utils``."""
+    """``$COLLAPSE_CACHE_DIR`` if set, else ``~/.cache/collapse_utils``.
+
+    Book: {doc}`book/how_to_run`
+    """
     env = os.environ.get(CACHE_ENV)
     return Path(env) if env else Path.home() / ".cache" / "collapse_utils"
 
@@ -78,6 +84,8 @@ def modules_used(objects: Iterable[Any]) -> list[ModuleType]:
     instances) and every ``collapse_utils`` module they import, transitively.
 
     Objects defined outside the package (a notebook's lambda, numpy) add nothing.
+
+    Book: {doc}`book/how_to_run`
     """
     import importlib
 
@@ -102,7 +110,10 @@ def modules_used(objects: Iterable[Any]) -> list[ModuleType]:
 
 def code_version(modules: Iterable[ModuleType] | None = None) -> str:
     """SHA-256 of the source of ``modules`` (default: every module of the library,
-    that is the package less ``book/`` and ``answers/``)."""
+    that is the package less ``book/`` and ``answers/``).
+
+    Book: {doc}`book/how_to_run`
+    """
     if modules is None:
         package = _package_root()
         files = sorted(p for p in package.rglob("*.py") if p.parent.name not in ("book", "answers"))
@@ -116,7 +127,10 @@ def code_version(modules: Iterable[ModuleType] | None = None) -> str:
 
 
 def environment_version() -> dict[str, str]:
-    """Versions of what can change a numerical result: Python, numpy, torch."""
+    """Versions of what can change a numerical result: Python, numpy, torch.
+
+    Book: {doc}`book/how_to_run`
+    """
     versions = {"python": platform.python_version()}
     for package in ("numpy", "scipy", "scikit-learn", "torch"):
         try:
@@ -145,6 +159,8 @@ class Cache:
     modules: the modules the result depends on, explicitly (rarely needed).
         Without ``uses`` or ``modules`` the whole library counts.
     root: the cache root (default :func:`default_root`).
+
+    Book: {doc}`book/how_to_run`
     """
 
     def __init__(

@@ -123,6 +123,8 @@ class History:
 
     ``history["name"]`` is a column as a numpy array; :meth:`to_frame` gives a
     pandas DataFrame. ``final_model`` is the model of the last generation.
+
+    Book: {prf:ref}`def-iterative-retraining`
     """
 
     def __init__(self, rows: list[dict], final_model: Any = None):
@@ -399,7 +401,10 @@ def run(
 def seed_torch(rng: np.random.Generator) -> int:
     """Seed torch from the generation's numpy stream; model families that use torch
     call this at the top of ``fit`` and ``sample`` so the loop stays reproducible
-    bit for bit on the CPU. Returns the seed used. (Chapter 01.)"""
+    bit for bit on the CPU. Returns the seed used. (Chapter 01.)
+
+    Book: {prf:ref}`def-iterative-retraining`
+    """
     import torch
 
     seed = int(rng.integers(2**63 - 1))
@@ -457,5 +462,8 @@ def run_chains(
 
 
 def stack(histories: Iterable[History], name: str) -> np.ndarray:
-    """Column ``name`` of several histories as an array (chains x generations)."""
+    """Column ``name`` of several histories as an array (chains x generations).
+
+    Book: {prf:ref}`def-iterative-retraining`
+    """
     return np.stack([h[name] for h in histories])

@@ -42,7 +42,10 @@ __all__ = [
 
 
 def concat(batches: Sequence[Any]) -> Any:
-    """Concatenate batches of data (arrays, tensors or lists) along the first axis."""
+    """Concatenate batches of data (arrays, tensors or lists) along the first axis.
+
+    Book: {prf:ref}`def-policies`
+    """
     first = batches[0]
     if isinstance(first, np.ndarray):
         return np.concatenate(batches, axis=0)
@@ -56,7 +59,10 @@ def concat(batches: Sequence[Any]) -> Any:
 
 
 def take(data: Any, index: np.ndarray) -> Any:
-    """The items ``index`` of ``data`` (array, tensor or list), in that order."""
+    """The items ``index`` of ``data`` (array, tensor or list), in that order.
+
+    Book: {prf:ref}`def-policies`
+    """
     if isinstance(data, list):
         return [data[i] for i in index]
     if type(data).__module__.startswith("torch"):
@@ -76,7 +82,10 @@ class PolicyState:
     ``real0`` is the real training set of the first fitted generation; a policy
     that keeps synthetic batches for later generations appends them to
     ``synthetic`` (the loop caches what was appended, so a resumed run sees the
-    same state)."""
+    same state).
+
+    Book: {prf:ref}`def-policies`
+    """
 
     real0: Any
     synthetic: list = field(default_factory=list)
@@ -90,6 +99,8 @@ class Policy(Protocol):
     samples of the previous model, the :class:`PolicyState`, a function
     ``draw_real(k, rng)`` giving k fresh real points and the generation's random
     stream, and returns ``(training_set, n_real)``.
+
+    Book: {prf:ref}`def-policies`
     """
 
     name: str
@@ -103,7 +114,10 @@ class Policy(Protocol):
 
 @dataclass(frozen=True)
 class Replace:
-    """Generation t trains only on the n samples drawn from generation t-1."""
+    """Generation t trains only on the n samples drawn from generation t-1.
+
+    Book: {prf:ref}`def-policies`
+    """
 
     name = "replace"
 
@@ -121,6 +135,8 @@ class Mix:
     ``fresh=True`` draws new real data each generation; ``fresh=False`` reuses one
     fixed real pool (the first ``round(real_fraction * n)`` points of the first
     real training set). The training set has ``n`` points in both cases.
+
+    Book: {prf:ref}`def-policies`
     """
 
     real_fraction: float
@@ -151,7 +167,10 @@ class Mix:
 @dataclass(frozen=True)
 class Accumulate:
     """Generation t trains on the real data plus every synthetic batch so far
-    (Gerstgrasser et al. 2024)."""
+    (Gerstgrasser et al. 2024).
+
+    Book: {prf:ref}`def-policies`
+    """
 
     name = "accumulate"
 
@@ -166,7 +185,10 @@ class Accumulate:
 @dataclass(frozen=True)
 class AccumulateSubsample:
     """Like :class:`Accumulate`, but generation t trains on a uniform subsample of
-    ``size`` points of the accumulated pool (Kazdan et al. 2024)."""
+    ``size`` points of the accumulated pool (Kazdan et al. 2024).
+
+    Book: {prf:ref}`def-policies`
+    """
 
     size: int
     name = "accumulate_subsample"
@@ -190,7 +212,10 @@ POLICY_NAMES = ("replace", "mix", "accumulate", "accumulate_subsample")
 
 
 def make_policy(name: str, **options: Any) -> Policy:
-    """Build a policy from its name: ``make_policy("mix", real_fraction=0.1)``."""
+    """Build a policy from its name: ``make_policy("mix", real_fraction=0.1)``.
+
+    Book: {prf:ref}`def-policies`
+    """
     classes = {
         "replace": Replace,
         "mix": Mix,
