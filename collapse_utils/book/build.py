@@ -88,17 +88,20 @@ def validate(notebooks: list[Path], profile_name: str) -> dict[str, dict]:
 
 
 def stage(root: Path, stage_dir: Path) -> None:
-    """Copy the book sources (config, toc, book/) and local MathJax into ``stage_dir``.
+    """Copy the book sources (config, toc, book/, the package for literalinclude) and MathJax into ``stage_dir``.
 
     Executed notebooks already in the stage are kept, so ``--only`` re-executes
     some notebooks and the HTML build reuses the others."""
     (stage_dir / "notebooks").mkdir(parents=True, exist_ok=True)
-    for stale in (stage_dir / "book", stage_dir / "_static", stage_dir / "_mathjax"):
+    for stale in (stage_dir / "book", stage_dir / "collapse_utils", stage_dir / "_static", stage_dir / "_mathjax"):
         if stale.exists():
             shutil.rmtree(stale)
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy2(root / name, stage_dir / name)
     shutil.copytree(root / "book", stage_dir / "book")
+    # the chapters show the library's own code ({literalinclude} ../collapse_utils/...)
+    shutil.copytree(root / "collapse_utils", stage_dir / "collapse_utils",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     # Not under a root "_static": Jupyter Book would add every .js file there to
     # every page. "_mathjax" is a static path of its own (see _config.yml).
     copy_mathjax(stage_dir / "_mathjax" / "mathjax")
