@@ -15,13 +15,12 @@ import torch
 
 from collapse_utils.checks import check_int, check_positive
 
-__all__ = ['filter_logits', 'filter_probs', 'sampler', 'Decoding']
+__all__ = ["filter_logits", "filter_probs", "sampler", "Decoding"]
 
 
 def _check_top_p(top_p):
     if top_p is not None and (isinstance(top_p, bool) or not isinstance(top_p, (int, float)) or not 0 < top_p <= 1):
         raise ValueError(f"top_p must be a number in (0, 1] or None; got {top_p!r}")
-
 
 
 def filter_logits(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
@@ -52,7 +51,6 @@ def filter_logits(logits: torch.Tensor, temperature: float = 1.0, top_k: int | N
     return logits
 
 
-
 def filter_probs(p, temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None) -> np.ndarray:
     """The distribution p^(1/temperature), renormalised and filtered by :func:`filter_logits`
     (same order: temperature first, then top-k, then top-p), as a float64 array (chapter 08).
@@ -67,7 +65,6 @@ def filter_probs(p, temperature: float = 1.0, top_k: int | None = None, top_p: f
         logits = torch.from_numpy(np.log(arr / arr.sum()))
     out = torch.softmax(filter_logits(logits, temperature, top_k, top_p), dim=-1).numpy()
     return out / out.sum()
-
 
 
 def sampler(temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None):
@@ -85,8 +82,6 @@ def sampler(temperature: float = 1.0, top_k: int | None = None, top_p: float | N
         return filter_probs(q, temperature, top_k, top_p)
 
     return transform
-
-
 
 
 class Decoding:

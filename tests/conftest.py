@@ -1,4 +1,4 @@
-"""Shared fixtures: one smoke build of the whole book per test session."""
+"""Shared fixtures: one smoke build of the whole book per test session; two 2-D Gaussian mixtures."""
 
 from __future__ import annotations
 
@@ -37,3 +37,29 @@ def smoke_build(tmp_path_factory):
     report = json.loads((build_dir / "build-report.json").read_text())
     assert report["profile"] == "smoke"
     return build_dir
+
+
+@pytest.fixture
+def two_d_mixture():
+    """A 2-D mixture of two correlated Gaussians (families/test_gmm, measures/test_distributions)."""
+    from collapse_utils.families.gmm import GMMModel
+
+    return GMMModel(
+        weights=[0.3, 0.7],
+        means=[[0.0, 0.5], [1.5, -1.0]],
+        covariances=[[[1.0, 0.3], [0.3, 0.5]], [[0.4, -0.1], [-0.1, 0.8]]],
+    )
+
+
+@pytest.fixture
+def other_2d_mixture():
+    """A second 2-D mixture, of three components, to compare with :func:`two_d_mixture`."""
+    import numpy as np
+
+    from collapse_utils.families.gmm import GMMModel
+
+    return GMMModel(
+        weights=[0.5, 0.2, 0.3],
+        means=[[-1.0, 0.0], [0.5, 1.0], [2.0, -0.5]],
+        covariances=[np.eye(2) * 0.6, [[0.9, 0.2], [0.2, 0.3]], [[0.5, 0.0], [0.0, 1.2]]],
+    )

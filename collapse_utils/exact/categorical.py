@@ -45,16 +45,31 @@ from scipy import stats
 
 from collapse_utils.checks import check_int
 
-__all__ = ['METHODS', 'MAX_EXACT_N', 'transition_matrix', 'survival_probability', 'transient_probability', 'loss_probability', 'expected_time_to_loss', 'expected_time_to_absorption', 'kimura_time_to_loss', 'kimura_time_to_absorption', 'kimura_time_to_one_component', 'simulate_weights', 'simulate_loss_times']
+__all__ = [
+    "METHODS",
+    "MAX_EXACT_N",
+    "transition_matrix",
+    "survival_probability",
+    "transient_probability",
+    "loss_probability",
+    "expected_time_to_loss",
+    "expected_time_to_absorption",
+    "kimura_time_to_loss",
+    "kimura_time_to_absorption",
+    "kimura_time_to_one_component",
+    "simulate_weights",
+    "simulate_loss_times",
+    "check_pipeline",
+    "effective_counts",
+    "weights_of",
+]
 
 
 METHODS = ("exact", "naive")
 
 
-
 #: Largest n for which the exact chain (an (n+1) x (n+1) matrix) is built.
 MAX_EXACT_N = 5000
-
 
 
 def _check_w(w, open_interval: bool = False) -> np.ndarray:
@@ -68,13 +83,11 @@ def _check_w(w, open_interval: bool = False) -> np.ndarray:
     return arr
 
 
-
 def _check_t(t) -> np.ndarray:
     arr = np.asarray(t)
     if arr.dtype.kind not in "iu" or np.any(arr < 0):
         raise ValueError(f"t must be a non-negative integer (scalar or array), got {t!r}")
     return arr.astype(np.int64)
-
 
 
 def _check_weights(weights) -> np.ndarray:
@@ -88,8 +101,12 @@ def _check_weights(weights) -> np.ndarray:
     return arr / arr.sum()
 
 
+def check_pipeline(n: int, k: int, min_count, oversample, rare) -> tuple[int, float, float]:
+    """Validate the pipeline options (``min_count``, ``oversample``, ``rare``) for n samples of k
+    components; return them as ``(min_count, oversample, rare)``.
 
-def _check_pipeline(n: int, k: int, min_count, oversample, rare) -> tuple[int, float, float]:
+    Book: {prf:ref}`def-03-pipeline`
+    """
     # m <= n / K guarantees that the largest component (>= n/K samples) is never dropped.
     min_count = check_int("min_count", min_count, 1, max(1, n // k))
     ok = not isinstance(oversample, bool) and isinstance(oversample, (int, float, np.floating))
@@ -101,16 +118,17 @@ def _check_pipeline(n: int, k: int, min_count, oversample, rare) -> tuple[int, f
     return min_count, float(oversample), float(rare)
 
 
-
 def _check_method(method: str) -> str:
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     return method
 
 
+def effective_counts(counts: np.ndarray, n: int, min_count: int, oversample: float, rare: float):
+    """Training-set counts after filtering (< min_count dropped) and oversampling.
 
-def _effective_counts(counts: np.ndarray, n: int, min_count: int, oversample: float, rare: float):
-    """Training-set counts after filtering (< min_count dropped) and oversampling."""
+    Book: {prf:ref}`def-03-pipeline`
+    """
     eff = counts.astype(float)
     if min_count > 1:
         eff[counts < min_count] = 0.0
@@ -120,17 +138,19 @@ def _effective_counts(counts: np.ndarray, n: int, min_count: int, oversample: fl
     return eff
 
 
+def weights_of(eff: np.ndarray) -> np.ndarray:
+    """The fitted weights: effective counts normalised over the last axis.
 
-def _weights_of(eff: np.ndarray) -> np.ndarray:
+    Book: {prf:ref}`def-03-pipeline`
+    """
     return eff / eff.sum(axis=-1, keepdims=True)
-
 
 
 @lru_cache(maxsize=16)
 def _chain(n: int, min_count: int, oversample: float, rare: float):
     k = np.arange(n + 1)
-    eff = _effective_counts(np.stack([k, n - k], axis=1), n, min_count, oversample, rare)
-    f = _weights_of(eff)[:, 0]  # the fitted weight of the component, from its count k
+    eff = effective_counts(np.stack([k, n - k], axis=1), n, min_count, oversample, rare)
+    f = weights_of(eff)[:, 0]  # the fitted weight of the component, from its count k
     # row k: distribution of the next count given this count.
     P = stats.binom.pmf(k[None, :], n, f[:, None])
     P /= P.sum(axis=1, keepdims=True)
@@ -155,7 +175,6 @@ def _chain(n: int, min_count: int, oversample: float, rare: float):
     return P, f, lost, h, u, v
 
 
-
 def transition_matrix(n: int, *, min_count: int = 1, oversample: float = 1.0, rare: float = 0.1):
     """The (n+1) x (n+1) transition matrix of one component's count (chapter 03).
 
@@ -166,14 +185,12 @@ def transition_matrix(n: int, *, min_count: int = 1, oversample: float = 1.0, ra
     Book: {prf:ref}`thm-03-wright-fisher`
     """
     n = check_int("n", n, 1, MAX_EXACT_N)
-    return _chain(n, *_check_pipeline(n, 2, min_count, oversample, rare))[0]
-
+    return _chain(n, *check_pipeline(n, 2, min_count, oversample, rare))[0]
 
 
 def _first_counts(w: np.ndarray, n: int) -> np.ndarray:
     """Law of generation 1's count (n draws from the truth): shape w.shape + (n+1,)."""
     return stats.binom.pmf(np.arange(n + 1), n, w[..., None])
-
 
 
 def _distributions(w, n, t, opts):
@@ -198,12 +215,11 @@ def _distributions(w, n, t, opts):
     return out.reshape(w.shape + t.shape + (n + 1,))
 
 
-
 def _exact_prob(w, n, t, opts, which: str):
     n = check_int("n", n, 1, MAX_EXACT_N)
     w = _check_w(w)
     t = _check_t(t)
-    opts = _check_pipeline(n, 2, *opts)
+    opts = check_pipeline(n, 2, *opts)
     _, f, lost, *_ = _chain(n, *opts)
     at0 = (w > 0) if which == "survival" else ((w > 0) & (w < 1))
     at0 = at0.reshape(w.shape + (1,) * t.ndim)
@@ -216,7 +232,6 @@ def _exact_prob(w, n, t, opts, which: str):
         prob = dist[..., mask].sum(axis=-1)
         result = np.where(later, prob, result)
     return float(result) if result.ndim == 0 else result
-
 
 
 def survival_probability(w, n: int, t, *, min_count: int = 1, oversample: float = 1.0, rare: float = 0.1):
@@ -236,7 +251,6 @@ def survival_probability(w, n: int, t, *, min_count: int = 1, oversample: float 
     return _exact_prob(w, n, t, (min_count, oversample, rare), "survival")
 
 
-
 def transient_probability(w, n: int, t, *, min_count: int = 1, oversample: float = 1.0, rare: float = 0.1):
     """Exact probability that the component is neither lost nor has taken over at generation ``t``.
 
@@ -249,20 +263,17 @@ def transient_probability(w, n: int, t, *, min_count: int = 1, oversample: float
     return _exact_prob(w, n, t, (min_count, oversample, rare), "transient")
 
 
-
 def _times(w, n, opts, open_interval=True):
     n = check_int("n", n, 1, MAX_EXACT_N)
     w = _check_w(w, open_interval=open_interval)
-    opts = _check_pipeline(n, 2, *opts)
+    opts = check_pipeline(n, 2, *opts)
     _, _, lost, h, u, v = _chain(n, *opts)
     b = _first_counts(w, n)  # law of generation 1's count
     return w, b, lost, h, u, v
 
 
-
 def _out(x):
     return float(x) if np.ndim(x) == 0 else x
-
 
 
 def loss_probability(w, n: int, *, min_count: int = 1, oversample: float = 1.0, rare: float = 0.1):
@@ -275,7 +286,6 @@ def loss_probability(w, n: int, *, min_count: int = 1, oversample: float = 1.0, 
     """
     _, b, _, h, _, _ = _times(w, n, (min_count, oversample, rare), open_interval=False)
     return _out(b @ h)
-
 
 
 def expected_time_to_loss(w, n: int, *, min_count: int = 1, oversample: float = 1.0, rare: float = 0.1):
@@ -294,7 +304,6 @@ def expected_time_to_loss(w, n: int, *, min_count: int = 1, oversample: float = 
     return _out((b @ (h + u)) / (b @ h))
 
 
-
 def expected_time_to_absorption(w, n: int, *, min_count: int = 1, oversample: float = 1.0, rare: float = 0.1):
     """Exact expected generation at which the component is lost *or* takes over (chapter 03).
 
@@ -306,11 +315,9 @@ def expected_time_to_absorption(w, n: int, *, min_count: int = 1, oversample: fl
     return _out(1.0 + b @ v)
 
 
-
 def _diffusion_args(w, n):
     n = check_int("n", n, 1)
     return _check_w(w, open_interval=True), n
-
 
 
 def kimura_time_to_loss(w, n: int):
@@ -325,7 +332,6 @@ def kimura_time_to_loss(w, n: int):
     return _out(-2.0 * n * w * np.log(w) / (1.0 - w))
 
 
-
 def kimura_time_to_absorption(w, n: int):
     """Diffusion approximation of the expected time to loss or take-over (chapter 03).
 
@@ -335,7 +341,6 @@ def kimura_time_to_absorption(w, n: int):
     """
     w, n = _diffusion_args(w, n)
     return _out(-2.0 * n * (w * np.log(w) + (1.0 - w) * np.log1p(-w)))
-
 
 
 def kimura_time_to_one_component(weights, n: int):
@@ -351,7 +356,6 @@ def kimura_time_to_one_component(weights, n: int):
     if np.any(weights == 1):
         return 0.0
     return float(-2.0 * n * np.sum((1.0 - weights) * np.log1p(-weights)))
-
 
 
 def _draw_exact(n: int, p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -373,7 +377,6 @@ def _draw_exact(n: int, p: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return counts
 
 
-
 def _draw_naive(n: int, p: np.ndarray, rng: np.random.Generator, chunk: int = 2_000_000) -> np.ndarray:
     """Draw the n labels of every chain (inverse CDF) and count them (the reference)."""
     chains, k = p.shape
@@ -390,7 +393,6 @@ def _draw_naive(n: int, p: np.ndarray, rng: np.random.Generator, chunk: int = 2_
     return counts
 
 
-
 def _progress(total: int, desc: str):
     """A tqdm range: hidden when ``COLLAPSE_PROGRESS=0`` or when output is not interactive."""
     from tqdm.auto import tqdm
@@ -400,7 +402,6 @@ def _progress(total: int, desc: str):
     else:
         disable = False if "ipykernel" in sys.modules else None
     return tqdm(range(total), desc=desc, disable=disable, leave=False)
-
 
 
 def simulate_weights(
@@ -434,7 +435,7 @@ def simulate_weights(
     generations = check_int("generations", generations, 0)
     chains = check_int("chains", chains, 1)
     method = _check_method(method)
-    opts = _check_pipeline(n, weights.size, min_count, oversample, rare)
+    opts = check_pipeline(n, weights.size, min_count, oversample, rare)
     rng = np.random.default_rng(seed)
     k = weights.size
     # Filled generation by generation with the chains contiguous, returned as a
@@ -454,11 +455,10 @@ def simulate_weights(
     draw = _draw_exact if method == "exact" else _draw_naive
     p = np.broadcast_to(weights, (chains, k))
     for t in bar:
-        eff = _effective_counts(draw(n, p, rng), n, *opts)
+        eff = effective_counts(draw(n, p, rng), n, *opts)
         buf[t + 1] = eff.T
-        p = _weights_of(eff)
+        p = weights_of(eff)
     return buf.transpose(2, 0, 1)
-
 
 
 def simulate_loss_times(
@@ -487,7 +487,7 @@ def simulate_loss_times(
     n = check_int("n", n, 1)
     chains = check_int("chains", chains, 1)
     max_generations = check_int("max_generations", max_generations, 1)
-    opts = _check_pipeline(n, weights.size, min_count, oversample, rare)
+    opts = check_pipeline(n, weights.size, min_count, oversample, rare)
     rng = np.random.default_rng(seed)
     loss = np.full((chains, weights.size), np.inf)
     loss[:, weights == 0] = 0.0
@@ -498,7 +498,7 @@ def simulate_loss_times(
     active = np.arange(chains)  # chains with more than one component left
     p = np.broadcast_to(weights, (chains, weights.size))
     for t in _progress(max_generations, "loss times"):
-        p = _weights_of(_effective_counts(_draw_exact(n, p, rng), n, *opts))
+        p = weights_of(effective_counts(_draw_exact(n, p, rng), n, *opts))
         block = loss[active]
         block[(p == 0) & np.isinf(block)] = t + 1
         loss[active] = block

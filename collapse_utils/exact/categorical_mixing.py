@@ -11,7 +11,7 @@ from scipy import stats
 
 from collapse_utils.checks import check_int, check_number
 
-__all__ = ['minority_presence', 'minority_stationary', 'minority_loss_forever']
+__all__ = ["minority_presence", "minority_stationary", "minority_loss_forever"]
 
 
 def _fraction_array(name, value):
@@ -21,19 +21,16 @@ def _fraction_array(name, value):
     return arr
 
 
-
 def _fresh(fresh):
     if not isinstance(fresh, bool):
         raise ValueError(f"fresh must be True or False; got {fresh!r}")
     return fresh
 
 
-
 def _binom_pmf_matrix(size: int, n: int) -> np.ndarray:
     """P[j, c] = P(Binomial(size, j/n) = c) for j = 0..n, c = 0..size."""
     p = np.arange(n + 1) / n
     return stats.binom.pmf(np.arange(size + 1)[None, :], size, p[:, None])
-
 
 
 def _step_matrix(n: int, k: int, extra: np.ndarray) -> np.ndarray:
@@ -44,7 +41,6 @@ def _step_matrix(n: int, k: int, extra: np.ndarray) -> np.ndarray:
         if pr > 0:
             P[:, r : r + n - k + 1] += pr * syn
     return P
-
 
 
 def _minority_args(w, n, real_fraction, fresh):
@@ -58,7 +54,6 @@ def _minority_args(w, n, real_fraction, fresh):
     if not fresh and lam.ndim != 0:
         raise ValueError("real_fraction must be a single number when fresh=False (one fixed pool)")
     return w, n, lam, fresh, ks
-
 
 
 def minority_presence(w: float, n: int, real_fraction, generations: int, *, fresh: bool = True) -> np.ndarray:
@@ -110,7 +105,6 @@ def minority_presence(w: float, n: int, real_fraction, generations: int, *, fres
     return out
 
 
-
 def minority_stationary(w: float, n: int, real_fraction: float) -> np.ndarray:
     """Stationary law of the component's count under ``mix`` with fresh real data (chapter 07).
 
@@ -129,7 +123,6 @@ def minority_stationary(w: float, n: int, real_fraction: float) -> np.ndarray:
     pi = np.real(vecs[:, np.argmin(abs(vals - 1))])
     pi = np.clip(pi / pi.sum(), 0, None)
     return pi / pi.sum()
-
 
 
 def minority_loss_forever(w: float, n: int, real_fraction: float, *, fresh: bool = True) -> float:

@@ -11,7 +11,7 @@ import numpy as np
 
 from collapse_utils.checks import check_number
 
-__all__ = ['kept_fraction', 'effective_real_fraction', 'bertrand_max_ratio']
+__all__ = ["kept_fraction", "effective_real_fraction", "bertrand_max_ratio"]
 
 
 def _fraction_array(name, value):
@@ -21,14 +21,12 @@ def _fraction_array(name, value):
     return arr
 
 
-
 def _rates(synthetic_share, recall, false_positive_rate):
     out = []
     for name, v in (("synthetic_share", synthetic_share), ("recall", recall),
                     ("false_positive_rate", false_positive_rate)):
         out.append(_fraction_array(name, v))
     return np.broadcast_arrays(*out)
-
 
 
 def kept_fraction(synthetic_share, recall, false_positive_rate) -> np.ndarray:
@@ -44,7 +42,6 @@ def kept_fraction(synthetic_share, recall, false_positive_rate) -> np.ndarray:
     return (1 - s) * (1 - f) + s * (1 - r)
 
 
-
 def effective_real_fraction(synthetic_share, recall, false_positive_rate) -> np.ndarray:
     """Share of human data after filtering: (1-s)(1-f) / ((1-s)(1-f) + s(1-r)) (chapter 07).
 
@@ -58,7 +55,6 @@ def effective_real_fraction(synthetic_share, recall, false_positive_rate) -> np.
     kept = human + s * (1 - r)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(kept > 0, human / np.where(kept > 0, kept, 1), np.nan)
-
 
 
 def bertrand_max_ratio(lipschitz_eps_over_alpha: float = 0.0) -> float:

@@ -27,19 +27,31 @@ from scipy import integrate, special
 
 from collapse_utils.checks import check_choice, check_int, check_number, check_positive
 
-__all__ = ['ESTIMATORS', 'METHODS', 'expected_variance', 'variance_of_variance', 'mean_variance', 'log_variance_drift', 'log_variance_step_sd', 'typical_variance', 'generations_to_halve', 'log_det_drift', 'variance_cdf', 'median_crossing', 'simulate', 'simulate_mvn']
+__all__ = [
+    "ESTIMATORS",
+    "METHODS",
+    "expected_variance",
+    "variance_of_variance",
+    "mean_variance",
+    "log_variance_drift",
+    "log_variance_step_sd",
+    "typical_variance",
+    "generations_to_halve",
+    "log_det_drift",
+    "variance_cdf",
+    "median_crossing",
+    "simulate",
+    "simulate_mvn",
+]
 
 
 ESTIMATORS = ("mle", "unbiased")
 
 
-
 METHODS = ("exact", "naive")
 
 
-
 QUANTITIES = ("mean", "typical")
-
 
 
 def _check_estimator(estimator: str) -> str:
@@ -48,12 +60,10 @@ def _check_estimator(estimator: str) -> str:
     return estimator
 
 
-
 def _check_method(method: str) -> str:
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     return method
-
 
 
 def _check_generations_array(t) -> np.ndarray:
@@ -63,10 +73,8 @@ def _check_generations_array(t) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-
 def _denominator(n: int, estimator: str) -> int:
     return n if estimator == "mle" else n - 1
-
 
 
 def expected_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle") -> np.ndarray:
@@ -84,7 +92,6 @@ def expected_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle")
     estimator = _check_estimator(estimator)
     ratio = (n - 1) / _denominator(n, estimator)
     return sigma0_sq * ratio ** t.astype(float)
-
 
 
 def variance_of_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle") -> np.ndarray:
@@ -107,7 +114,6 @@ def variance_of_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "ml
     return sigma0_sq**2 * (m2**t - m1 ** (2 * t))
 
 
-
 def mean_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle") -> np.ndarray:
     """Var[mu_t], the spread of the fitted mean's random walk (chapter 02).
 
@@ -125,7 +131,6 @@ def mean_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle") -> 
     return sigma0_sq * (1.0 - ((n - 1) / n) ** t)
 
 
-
 def log_variance_drift(n: int, estimator: str = "mle") -> float:
     """E[log(sigma_(t+1)^2 / sigma_t^2)], the drift of log sigma_t^2 per generation (chapter 02).
 
@@ -140,7 +145,6 @@ def log_variance_drift(n: int, estimator: str = "mle") -> float:
     return float(special.digamma((n - 1) / 2) + math.log(2 / k))
 
 
-
 def log_variance_step_sd(n: int) -> float:
     """Standard deviation of one step of log sigma_t^2: sqrt(psi'((n-1)/2)) (chapter 02).
 
@@ -150,7 +154,6 @@ def log_variance_step_sd(n: int) -> float:
     """
     n = check_int("n", n, 2)
     return float(math.sqrt(special.polygamma(1, (n - 1) / 2)))
-
 
 
 def typical_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle") -> np.ndarray:
@@ -164,7 +167,6 @@ def typical_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle") 
     t = _check_generations_array(t).astype(float)
     sigma0_sq = check_positive("sigma0_sq", sigma0_sq)
     return sigma0_sq * np.exp(t * log_variance_drift(n, estimator))
-
 
 
 def generations_to_halve(
@@ -197,7 +199,6 @@ def generations_to_halve(
     return float(math.floor(math.log(fraction) / rate) + 1)
 
 
-
 def log_det_drift(n: int, d: int, estimator: str = "mle") -> float:
     """E[log det Sigma_(t+1) - log det Sigma_t] for a d-dimensional Gaussian refit (chapter 02).
 
@@ -215,7 +216,6 @@ def log_det_drift(n: int, d: int, estimator: str = "mle") -> float:
     k = _denominator(n, _check_estimator(estimator))
     i = np.arange(1, d + 1)
     return float(np.sum(special.digamma((n - i) / 2)) + d * math.log(2 / k))
-
 
 
 def simulate(
@@ -287,7 +287,6 @@ def simulate(
     return means, variances
 
 
-
 def _bartlett(rng: np.random.Generator, n: int, d: int, size: int) -> np.ndarray:
     """Lower-triangular A with A A^T ~ Wishart(n - 1, I_d) (Bartlett decomposition)."""
     a = np.zeros((size, d, d))
@@ -296,7 +295,6 @@ def _bartlett(rng: np.random.Generator, n: int, d: int, size: int) -> np.ndarray
     diag = np.arange(d)
     a[:, diag, diag] = np.sqrt(2.0 * rng.standard_gamma((n - 1 - diag) / 2, size=(size, d)))
     return a
-
 
 
 def simulate_mvn(
@@ -380,7 +378,6 @@ def simulate_mvn(
     return eigenvalues, logdet
 
 
-
 def variance_cdf(n: int, t: int, fraction: float, estimator: str = "mle", temperature: float = 1.0) -> float:
     """P(sigma_t^2 < fraction * sigma_0^2), exact (chapter 11, law of chapter 02).
 
@@ -413,7 +410,6 @@ def variance_cdf(n: int, t: int, fraction: float, estimator: str = "mle", temper
     sd = math.sqrt(t * special.polygamma(1, a))
     value, _ = integrate.quad(integrand, 0.0, 40.0 / sd, limit=400, epsabs=1e-11)
     return float(min(1.0, max(0.0, 0.5 - value / math.pi)))
-
 
 
 def median_crossing(n: int, fraction: float, estimator: str = "mle", temperature: float = 1.0,

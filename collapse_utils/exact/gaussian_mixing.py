@@ -21,11 +21,19 @@ from scipy import optimize
 
 from collapse_utils.checks import check_int, check_number
 
-__all__ = ['mix_moments', 'mix_fixed_point', 'mix_contraction', 'simulate_mix', 'accumulate_moments', 'accumulate_variance_limit', 'simulate_accumulate', 'real_fraction_needed']
+__all__ = [
+    "mix_moments",
+    "mix_fixed_point",
+    "mix_contraction",
+    "simulate_mix",
+    "accumulate_moments",
+    "accumulate_variance_limit",
+    "simulate_accumulate",
+    "real_fraction_needed",
+]
 
 
 ESTIMATORS = ("mle", "unbiased")
-
 
 
 def _fraction_array(name, value):
@@ -35,19 +43,16 @@ def _fraction_array(name, value):
     return arr
 
 
-
 def _estimator(estimator):
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
     return estimator
 
 
-
 def _fresh(fresh):
     if not isinstance(fresh, bool):
         raise ValueError(f"fresh must be True or False; got {fresh!r}")
     return fresh
-
 
 
 def _mix_args(n, real_fraction, fresh, estimator, sigma0_sq, sampling_scale):
@@ -63,7 +68,6 @@ def _mix_args(n, real_fraction, fresh, estimator, sigma0_sq, sampling_scale):
     return n, lam, fresh, sigma0_sq, tau, k
 
 
-
 def _matrix(n, lam, estimator, tau):
     """Coefficients of the linear map (s, q) -> (s', q') of the Gaussian mix recursion."""
     d = n if estimator == "mle" else n - 1
@@ -73,7 +77,6 @@ def _matrix(n, lam, estimator, tau):
     C = a * tau / n  # q' <- s
     D = a * a  # q' <- q
     return np.array([[A, B], [C, D]]), d
-
 
 
 def mix_moments(n: int, real_fraction: float, generations: int, *, fresh: bool = True,
@@ -123,7 +126,6 @@ def mix_moments(n: int, real_fraction: float, generations: int, *, fresh: bool =
     return s, q
 
 
-
 def mix_fixed_point(n: int, real_fraction: float, *, fresh: bool = True, estimator: str = "mle",
                     sigma0_sq: float = 1.0, sampling_scale: float = 1.0) -> tuple[float, float]:
     """The limits (E[sigma_inf^2], E[mu_inf^2]) of :func:`mix_moments` (chapter 07).
@@ -148,7 +150,6 @@ def mix_fixed_point(n: int, real_fraction: float, *, fresh: bool = True, estimat
     return float(s), float(x if fresh else x + s0 / k)
 
 
-
 def mix_contraction(n: int, real_fraction, *, estimator: str = "mle", sampling_scale=1.0) -> np.ndarray:
     """Spectral radius of the mix recursion's linear map (chapter 07).
 
@@ -171,7 +172,6 @@ def mix_contraction(n: int, real_fraction, *, estimator: str = "mle", sampling_s
         M, _ = _matrix(n, float(lam[idx]), estimator, float(tau[idx]))
         out[idx] = max(abs(np.linalg.eigvals(M)))
     return out
-
 
 
 def simulate_mix(n: int, real_fraction: float, generations: int, chains: int, *, fresh: bool = True,
@@ -227,7 +227,6 @@ def simulate_mix(n: int, real_fraction: float, generations: int, chains: int, *,
     return means, variances
 
 
-
 def accumulate_moments(n: int, generations: int, *, estimator: str = "mle", sigma0_sq: float = 1.0):
     """Exact (E[sigma_t^2], Var[mu_t]) under ``accumulate`` (chapter 07).
 
@@ -258,7 +257,6 @@ def accumulate_moments(n: int, generations: int, *, estimator: str = "mle", sigm
     return s, v
 
 
-
 def accumulate_variance_limit(n: int, sigma0_sq: float = 1.0) -> float:
     """lim E[sigma_t^2] under ``accumulate`` with the MLE: sigma0^2 sin(pi/sqrt n) / (pi/sqrt n) (chapter 07).
 
@@ -270,7 +268,6 @@ def accumulate_variance_limit(n: int, sigma0_sq: float = 1.0) -> float:
     s0 = check_number("sigma0_sq", sigma0_sq, 0.0, strict=True)
     x = math.pi / math.sqrt(n)
     return s0 * math.sin(x) / x
-
 
 
 def simulate_accumulate(n: int, generations: int, chains: int, *, estimator: str = "mle",
@@ -307,7 +304,6 @@ def simulate_accumulate(n: int, generations: int, chains: int, *, estimator: str
         var = ss / (t * n if estimator == "mle" else t * n - 1)
         means[:, t], variances[:, t] = mu, var
     return means, variances
-
 
 
 def real_fraction_needed(n: int, tolerance: float, *, fresh: bool = True, estimator: str = "mle") -> float:

@@ -10,18 +10,16 @@ import numpy as np
 
 from collapse_utils.checks import check_int, check_number
 
-__all__ = ['REGRESSION_POLICIES', 'regression_error', 'simulate_regression']
+__all__ = ["REGRESSION_POLICIES", "regression_error", "simulate_regression"]
 
 
 REGRESSION_POLICIES = ("replace", "accumulate")
-
 
 
 def _policy(policy):
     if policy not in REGRESSION_POLICIES:
         raise ValueError(f"policy must be one of {', '.join(REGRESSION_POLICIES)}; got {policy!r}")
     return policy
-
 
 
 def regression_error(samples: int, dim: int, noise: float, t, policy: str = "replace") -> np.ndarray:
@@ -47,7 +45,6 @@ def regression_error(samples: int, dim: int, noise: float, t, policy: str = "rep
         return e1 * tt.astype(float)
     harmonic2 = np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, int(tt.max(initial=0)) + 1) ** 2)])
     return e1 * harmonic2[tt]
-
 
 
 def simulate_regression(samples: int, dim: int, noise: float, generations: int, chains: int,

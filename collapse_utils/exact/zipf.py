@@ -33,7 +33,21 @@ from scipy import special
 
 from collapse_utils.checks import check_int, check_number
 
-__all__ = ['zipf_probs', 'english_word_probs', 'fit_power_law', 'fit_zipf_exponent', 'cut_tail', 'tail_mass', 'sample_counts', 'test_error', 'expected_error', 'clean_error_asymptotic', 'tail_floor_asymptotic', 'apply_transform', 'simulate_generations']
+__all__ = [
+    "zipf_probs",
+    "english_word_probs",
+    "fit_power_law",
+    "fit_zipf_exponent",
+    "cut_tail",
+    "tail_mass",
+    "sample_counts",
+    "test_error",
+    "expected_error",
+    "clean_error_asymptotic",
+    "tail_floor_asymptotic",
+    "apply_transform",
+    "simulate_generations",
+]
 
 
 def _probs(p, name="p"):
@@ -46,7 +60,6 @@ def _probs(p, name="p"):
     return arr
 
 
-
 def zipf_probs(vocab: int, beta: float) -> np.ndarray:
     """p_i proportional to i^(-beta) over ranks 1..vocab, normalised (chapter 09).
 
@@ -56,7 +69,6 @@ def zipf_probs(vocab: int, beta: float) -> np.ndarray:
     beta = check_number("beta", beta, 1, strict=True)
     p = np.arange(1, vocab + 1, dtype=float) ** -beta
     return p / p.sum()
-
 
 
 def english_word_probs(vocab: int | None = None, *, wordlist: str = "large") -> tuple[list[str], np.ndarray]:
@@ -86,7 +98,6 @@ def english_word_probs(vocab: int | None = None, *, wordlist: str = "large") -> 
     return words, p / p.sum()
 
 
-
 def fit_power_law(x, y) -> float:
     """Least-squares slope of log y against log x (chapter 09): y ~ x^slope.
 
@@ -97,7 +108,6 @@ def fit_power_law(x, y) -> float:
     if x.shape != y.shape or x.ndim != 1 or x.size < 2 or np.any(x <= 0) or np.any(y <= 0):
         raise ValueError("x and y must be 1-D arrays of the same length >= 2 with positive values")
     return float(np.polyfit(np.log(x), np.log(y), 1)[0])
-
 
 
 def fit_zipf_exponent(probs, first: int = 10, last: int = 10_000) -> float:
@@ -112,7 +122,6 @@ def fit_zipf_exponent(probs, first: int = 10, last: int = 10_000) -> float:
         raise ValueError(f"last must be <= the vocabulary size {p.size}; got {last}")
     ranks = np.arange(first, last + 1)
     return -fit_power_law(ranks, p[first - 1 : last])
-
 
 
 def cut_tail(p, k: int) -> np.ndarray:
@@ -132,7 +141,6 @@ def cut_tail(p, k: int) -> np.ndarray:
     return out / out.sum()
 
 
-
 def tail_mass(p, k) -> np.ndarray:
     """sum_(i>k) p_i for sorted p: the error floor after a tail cut at rank k (chapter 09).
 
@@ -146,7 +154,6 @@ def tail_mass(p, k) -> np.ndarray:
     return np.clip(upper[np.minimum(ks, p.size)], 0.0, None)
 
 
-
 def sample_counts(q, tokens: int, rng: np.random.Generator) -> np.ndarray:
     """Counts of ``tokens`` draws from q (one multinomial draw) (chapter 09).
 
@@ -155,7 +162,6 @@ def sample_counts(q, tokens: int, rng: np.random.Generator) -> np.ndarray:
     q = _probs(q, "q")
     tokens = check_int("tokens", tokens, 0)
     return rng.multinomial(tokens, q)
-
 
 
 def test_error(p, counts) -> float:
@@ -171,7 +177,6 @@ def test_error(p, counts) -> float:
     if counts.shape != p.shape:
         raise ValueError(f"counts must have the shape of p {p.shape}; got {counts.shape}")
     return float(p[counts == 0].sum())
-
 
 
 def expected_error(p, tokens, q=None) -> np.ndarray:
@@ -193,7 +198,6 @@ def expected_error(p, tokens, q=None) -> np.ndarray:
     return flat.reshape(T.shape)
 
 
-
 def clean_error_asymptotic(beta: float, tokens) -> np.ndarray:
     """Gamma(1 - 1/beta) / (beta zeta(beta)^(1/beta)) T^(-(1 - 1/beta)), infinite vocabulary (chapter 09).
 
@@ -207,7 +211,6 @@ def clean_error_asymptotic(beta: float, tokens) -> np.ndarray:
     return const * T ** (-(1 - 1 / beta))
 
 
-
 def tail_floor_asymptotic(beta: float, k) -> np.ndarray:
     """k^(-(beta-1)) / ((beta-1) zeta(beta)), the tail mass beyond rank k for large k (chapter 09).
 
@@ -218,7 +221,6 @@ def tail_floor_asymptotic(beta: float, k) -> np.ndarray:
     if np.any(k <= 0):
         raise ValueError(f"k must be > 0; got {k!r}")
     return k ** (-(beta - 1)) / ((beta - 1) * special.zeta(beta))
-
 
 
 def apply_transform(q, transform: Callable[[np.ndarray], np.ndarray] | None) -> np.ndarray:
@@ -238,7 +240,6 @@ def apply_transform(q, transform: Callable[[np.ndarray], np.ndarray] | None) -> 
     if out.shape != q.shape:
         raise ValueError(f"transform must return an array of shape {q.shape}; got {out.shape}")
     return _probs(out, "transform(q)")
-
 
 
 def simulate_generations(p, tokens: int, generations: int, *, k: int | None = None,

@@ -12,38 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from collapse_utils.checks import check_int
+from collapse_utils.exact.categorical import check_pipeline, effective_counts, weights_of
 
-__all__ = ['CategoricalModel', 'CategoricalFamily']
-
-
-def _check_pipeline(n: int, k: int, min_count, oversample, rare) -> tuple[int, float, float]:
-    # m <= n / K guarantees that the largest component (>= n/K samples) is never dropped.
-    min_count = check_int("min_count", min_count, 1, max(1, n // k))
-    ok = not isinstance(oversample, bool) and isinstance(oversample, (int, float, np.floating))
-    if not ok or not np.isfinite(oversample) or oversample < 1:
-        raise ValueError(f"oversample must be a number >= 1, got {oversample!r}")
-    ok = not isinstance(rare, bool) and isinstance(rare, (int, float, np.floating))
-    if not ok or not 0 <= rare <= 1:
-        raise ValueError(f"rare must be a share in [0, 1], got {rare!r}")
-    return min_count, float(oversample), float(rare)
-
-
-
-def _effective_counts(counts: np.ndarray, n: int, min_count: int, oversample: float, rare: float):
-    """Training-set counts after filtering (< min_count dropped) and oversampling."""
-    eff = counts.astype(float)
-    if min_count > 1:
-        eff[counts < min_count] = 0.0
-    if oversample != 1.0:
-        boost = (eff > 0) & (counts < rare * n)
-        eff[boost] *= oversample
-    return eff
-
-
-
-def _weights_of(eff: np.ndarray) -> np.ndarray:
-    return eff / eff.sum(axis=-1, keepdims=True)
-
+__all__ = ["CategoricalModel", "CategoricalFamily"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +25,6 @@ class CategoricalModel:
     """
 
     weights: tuple[float, ...]
-
 
 
 class CategoricalFamily:
@@ -73,7 +43,7 @@ class CategoricalFamily:
     def __init__(self, k: int, *, min_count: int = 1, oversample: float = 1.0, rare: float = 0.1):
         self.k = check_int("k", k, 2)
         self._opts = (min_count, oversample, rare)
-        _check_pipeline(1, 1, 1, oversample, rare)
+        check_pipeline(1, 1, 1, oversample, rare)
         check_int("min_count", min_count, 1)
 
     def fit(self, data, rng: np.random.Generator | None = None, *, generation: int | None = None) -> CategoricalModel:
@@ -84,8 +54,8 @@ class CategoricalFamily:
             raise ValueError(f"labels must be in 0..{self.k - 1}")
         counts = np.bincount(labels, minlength=self.k)
         n = labels.size
-        opts = _check_pipeline(n, self.k, *self._opts)
-        weights = _weights_of(_effective_counts(counts, n, *opts))
+        opts = check_pipeline(n, self.k, *self._opts)
+        weights = weights_of(effective_counts(counts, n, *opts))
         return CategoricalModel(tuple(float(x) for x in weights))
 
     def sample(self, model: CategoricalModel, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -13,7 +13,7 @@ import numpy as np
 
 from collapse_utils.checks import check_int
 
-__all__ = ['CycleModel', 'CycleFamily']
+__all__ = ["CycleModel", "CycleFamily"]
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,6 @@ class CycleModel:
     @property
     def var(self) -> float:
         return self.model.var
-
 
 
 class CycleFamily:

@@ -12,18 +12,16 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-__all__ = ['GaussianModel', 'GaussianFamily']
+__all__ = ["GaussianModel", "GaussianFamily"]
 
 
 ESTIMATORS = ("mle", "unbiased")
-
 
 
 def _check_estimator(estimator: str) -> str:
     if estimator not in ESTIMATORS:
         raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
     return estimator
-
 
 
 @dataclass(frozen=True)
@@ -53,10 +51,8 @@ class GaussianModel:
         return stats.norm.cdf(_points(x), self.mean, self.std)
 
 
-
 def _points(x) -> np.ndarray:
     return np.atleast_1d(np.asarray(x, dtype=float))
-
 
 
 class GaussianFamily:

@@ -23,14 +23,13 @@ from scipy import special, stats
 
 from collapse_utils.checks import check_int, check_positive
 
-__all__ = ['GMMModel', 'sample_gmm', 'GMMFamily', 'ring_mixture']
+__all__ = ["GMMModel", "sample_gmm", "GMMFamily", "ring_mixture"]
 
 
 def _check_model(name: str, model) -> GMMModel:
     if not isinstance(model, GMMModel):
         raise ValueError(f"{name} must be a GMMModel; got {type(model).__name__}")
     return model
-
 
 
 @dataclass(frozen=True, eq=False)
@@ -150,7 +149,6 @@ class GMMModel:
         return f"GMMModel(K={self.n_components}, d={self.dim}, weights={np.round(self.weights, 4)})"
 
 
-
 def sample_gmm(model: GMMModel, n: int, rng: np.random.Generator, return_labels: bool = False):
     """``n`` draws from ``model`` with the generator ``rng`` (chapter 04).
 
@@ -174,7 +172,6 @@ def sample_gmm(model: GMMModel, n: int, rng: np.random.Generator, return_labels:
             start += count
     order = rng.permutation(n)
     return (x[order], labels[order]) if return_labels else x[order]
-
 
 
 class GMMFamily:
@@ -242,7 +239,6 @@ class GMMFamily:
             f"GMMFamily(n_components={self.n_components}, tol={self.tol}, max_iter={self.max_iter}, "
             f"n_init={self.n_init}, reg_covar={self.reg_covar})"
         )
-
 
 
 def ring_mixture(weights, radius: float = 6.0, std: float = 0.5) -> GMMModel:

@@ -39,8 +39,21 @@ from collapse_utils.families.transformer import (
 )
 from collapse_utils.loop import seed_torch
 
-__all__ = ['DECODINGS', 'BPETokenizer', 'train_tokenizer', 'make_blocks', 'GPT', 'train_lm', 'sequence_nll',
-           'perplexity', 'apply_repetition_penalty', 'sample', 'LMFamily', 'Setup', 'pretrained']
+__all__ = [
+    "DECODINGS",
+    "BPETokenizer",
+    "train_tokenizer",
+    "make_blocks",
+    "GPT",
+    "train_lm",
+    "sequence_nll",
+    "perplexity",
+    "apply_repetition_penalty",
+    "sample",
+    "LMFamily",
+    "Setup",
+    "pretrained",
+]
 
 
 class BPETokenizer:

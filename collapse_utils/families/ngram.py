@@ -23,7 +23,7 @@ import numpy as np
 
 from collapse_utils.checks import check_int
 
-__all__ = ['words', 'NGramModel', 'count_ngrams', 'NGramFamily', 'encode_lines']
+__all__ = ["words", "NGramModel", "count_ngrams", "NGramFamily", "encode_lines"]
 
 
 def _check_sequences(data, vocab_size: int) -> list[np.ndarray]:
@@ -38,7 +38,6 @@ def _check_sequences(data, vocab_size: int) -> list[np.ndarray]:
             raise ValueError(f"token ids must be in 0..{vocab_size - 1}")
         out.append(seq)
     return out
-
 
 
 @dataclass
@@ -99,7 +98,6 @@ class NGramModel:
         return (counts + self.k) / (total + self.k * m)
 
 
-
 def count_ngrams(data, n: int, vocab_size: int, pad: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Distinct n-grams of ``data`` (a list of word-id arrays) as sorted int64 keys
     and their counts (chapter 06). ``pad=True`` adds ``n - 1`` BOS tokens in front
@@ -127,7 +125,6 @@ def count_ngrams(data, n: int, vocab_size: int, pad: bool = False) -> tuple[np.n
     owner_end = np.repeat(ends, lengths)[: len(windows)]
     valid = np.arange(len(windows)) + n <= owner_end
     return np.unique(windows[valid], return_counts=True)
-
 
 
 @dataclass(frozen=True)
@@ -203,7 +200,6 @@ class NGramFamily:
         return seqs
 
 
-
 _WORD = re.compile(r"[a-z0-9']+|[^\sa-z0-9']")
 
 
@@ -215,7 +211,6 @@ def words(text: str) -> list[str]:
     if not isinstance(text, str):
         raise ValueError(f"text must be a string; got {type(text).__name__}")
     return _WORD.findall(text.lower())
-
 
 
 def encode_lines(text: str, vocab: dict | None = None) -> tuple[list[np.ndarray], dict]:

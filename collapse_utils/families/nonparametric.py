@@ -27,11 +27,10 @@ from scipy import stats
 
 from collapse_utils.checks import check_int, check_positive
 
-__all__ = ['BANDWIDTHS', 'KDEModel', 'KDEFamily', 'HistogramModel', 'HistogramFamily']
+__all__ = ["BANDWIDTHS", "KDEModel", "KDEFamily", "HistogramModel", "HistogramFamily"]
 
 
 BANDWIDTHS = ("scott", "silverman")
-
 
 
 def _column(data, minimum: int) -> np.ndarray:
@@ -44,7 +43,6 @@ def _column(data, minimum: int) -> np.ndarray:
             f"got shape {np.shape(data)}"
         )
     return x
-
 
 
 class KDEModel:
@@ -92,7 +90,6 @@ class KDEModel:
         return f"KDEModel(n={len(self.points)}, bandwidth={self.bandwidth:.4g})"
 
 
-
 class KDEFamily:
     """Gaussian kernel density estimate refitted each generation (chapter 10).
 
@@ -127,7 +124,6 @@ class KDEFamily:
 
     def __repr__(self) -> str:
         return f"KDEFamily(bandwidth={self.bandwidth!r})"
-
 
 
 class HistogramModel:
@@ -165,7 +161,6 @@ class HistogramModel:
 
     def __repr__(self) -> str:
         return f"HistogramModel(bins={len(self.counts)}, support=({self.edges[0]:.4g}, {self.edges[-1]:.4g}))"
-
 
 
 class HistogramFamily:

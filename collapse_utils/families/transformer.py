@@ -22,7 +22,7 @@ from torch.nn import functional as F
 from collapse_utils.checks import check_int, check_positive
 from collapse_utils.samplers import filter_logits
 
-__all__ = ['DECODINGS', 'GPT', 'apply_repetition_penalty', 'sample']
+__all__ = ["DECODINGS", "GPT", "apply_repetition_penalty", "sample"]
 
 
 DECODINGS = ("beam", "ancestral")

@@ -24,7 +24,7 @@ from torch.nn import functional as F
 from collapse_utils.checks import check_int, check_number
 from collapse_utils.loop import seed_torch
 
-__all__ = ['ConvVAE', 'vae_loss', 'VAEFamily', 'encode', 'check_images']
+__all__ = ["ConvVAE", "vae_loss", "VAEFamily", "encode", "check_images"]
 
 
 def check_images(images) -> torch.Tensor:
@@ -37,7 +37,6 @@ def check_images(images) -> torch.Tensor:
         shape = tuple(images.shape) if hasattr(images, "shape") else type(images).__name__
         raise ValueError(f"images must be a torch tensor of shape (N, 1, 28, 28); got {shape}")
     return images.float()
-
 
 
 class ConvVAE(nn.Module):
@@ -80,7 +79,6 @@ class ConvVAE(nn.Module):
         return self.decoder(z), mu, logvar
 
 
-
 def vae_loss(logits, x, mu, logvar) -> torch.Tensor:
     """Negative ELBO summed over the batch: BCE summed over pixels + KL(q(z|x) || N(0, I)).
 
@@ -89,7 +87,6 @@ def vae_loss(logits, x, mu, logvar) -> torch.Tensor:
     bce = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
     kl = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
     return bce + kl
-
 
 
 @dataclass(frozen=True)
@@ -147,7 +144,6 @@ class VAEFamily:
         with torch.no_grad():
             z = torch.randn(n, model.latent)
             return torch.cat([torch.sigmoid(model.decoder(chunk)) for chunk in z.split(1024)])
-
 
 
 def encode(model: ConvVAE, images, batch: int = 2048) -> torch.Tensor:

@@ -17,12 +17,21 @@ from torch.nn import functional as F
 from collapse_utils.checks import check_int
 from collapse_utils.families.vae import ConvVAE, VAEFamily, check_images, encode
 
-__all__ = ['UNSURE', 'latent_spread', 'SmallCNN', 'train_classifier', 'accuracy', 'classify', 'class_histogram', 'histogram_entropy', 'vae_metrics']
+__all__ = [
+    "UNSURE",
+    "latent_spread",
+    "SmallCNN",
+    "train_classifier",
+    "accuracy",
+    "classify",
+    "class_histogram",
+    "histogram_entropy",
+    "vae_metrics",
+]
 
 
 #: the label :func:`classify` gives a digit it cannot classify confidently
 UNSURE = -1
-
 
 
 def latent_spread(reference: ConvVAE, images) -> float:
@@ -35,7 +44,6 @@ def latent_spread(reference: ConvVAE, images) -> float:
     if len(mu) < 2:
         raise ValueError(f"images must hold at least 2 images; got {len(mu)}")
     return float(mu.std(dim=0).mean())
-
 
 
 class SmallCNN(nn.Module):
@@ -54,7 +62,6 @@ class SmallCNN(nn.Module):
 
     def forward(self, x):
         return self.net(x)
-
 
 
 def train_classifier(images, labels, *, epochs: int = 10, seed: int = 0, batch_size: int = 64,
@@ -86,12 +93,10 @@ def train_classifier(images, labels, *, epochs: int = 10, seed: int = 0, batch_s
     return model.eval()
 
 
-
 def _probabilities(model: nn.Module, images) -> torch.Tensor:
     images = check_images(images)
     with torch.no_grad():
         return torch.cat([F.softmax(model(x), dim=1) for x in images.split(2048)])
-
 
 
 def accuracy(model: nn.Module, images, labels) -> float:
@@ -101,7 +106,6 @@ def accuracy(model: nn.Module, images, labels) -> float:
     """
     predicted = _probabilities(model, images).argmax(dim=1)
     return float((predicted == torch.as_tensor(labels)).float().mean())
-
 
 
 def _check_threshold(threshold) -> float:
@@ -122,7 +126,6 @@ def classify(model: nn.Module, images, threshold: float = 0.9) -> np.ndarray:
     return predicted.numpy()
 
 
-
 def class_histogram(predictions, classes: int = 10) -> np.ndarray:
     """Counts of each class ``0..classes-1`` followed by the count of :data:`UNSURE` (chapter 05).
 
@@ -135,7 +138,6 @@ def class_histogram(predictions, classes: int = 10) -> np.ndarray:
         raise ValueError(f"predictions must be in 0..{classes - 1} or {UNSURE}; got {bad[0]!r}")
     counts = np.bincount(predictions[predictions != UNSURE], minlength=classes)
     return np.append(counts, np.sum(predictions == UNSURE))
-
 
 
 def histogram_entropy(histogram, include_unsure: bool = False) -> float:

@@ -17,18 +17,25 @@ from scipy import stats
 from collapse_utils.checks import check_number, check_positive
 from collapse_utils.families.gmm import GMMModel
 
-__all__ = ['STD_KINDS', 'l2_inner', 'l2_distance', 'component_std', 'modes_recovered', 'count_modes', 'mass_outside', 'total_variation']
+__all__ = [
+    "STD_KINDS",
+    "l2_inner",
+    "l2_distance",
+    "component_std",
+    "modes_recovered",
+    "count_modes",
+    "mass_outside",
+    "total_variation",
+]
 
 
 STD_KINDS = ("geometric", "rms", "max")
-
 
 
 def _check_model(name: str, model) -> GMMModel:
     if not isinstance(model, GMMModel):
         raise ValueError(f"{name} must be a GMMModel; got {type(model).__name__}")
     return model
-
 
 
 def l2_inner(f: GMMModel, g: GMMModel) -> float:
@@ -50,7 +57,6 @@ def l2_inner(f: GMMModel, g: GMMModel) -> float:
     return float(total)
 
 
-
 def l2_distance(f: GMMModel, g: GMMModel) -> float:
     """The L2 distance between two mixture densities, ``sqrt(int (f - g)^2)`` (chapter 04).
 
@@ -61,7 +67,6 @@ def l2_distance(f: GMMModel, g: GMMModel) -> float:
     """
     squared = l2_inner(f, f) - 2.0 * l2_inner(f, g) + l2_inner(g, g)
     return float(math.sqrt(max(squared, 0.0)))
-
 
 
 def component_std(model: GMMModel, kind: str = "geometric") -> np.ndarray:
@@ -85,13 +90,11 @@ def component_std(model: GMMModel, kind: str = "geometric") -> np.ndarray:
     return np.sqrt(eig[:, -1])
 
 
-
 def _check_centers(centers, dim: int) -> np.ndarray:
     c = np.asarray(centers, dtype=float)
     if c.ndim != 2 or c.shape[1] != dim or len(c) == 0 or not np.all(np.isfinite(c)):
         raise ValueError(f"centers must be a finite array of shape (M, {dim}); got shape {c.shape}")
     return c
-
 
 
 def modes_recovered(model: GMMModel, centers, radius: float, min_weight: float = 0.0) -> np.ndarray:
@@ -115,14 +118,12 @@ def modes_recovered(model: GMMModel, centers, radius: float, min_weight: float =
     return np.any(dist < radius, axis=1)
 
 
-
 def count_modes(model: GMMModel, centers, radius: float, min_weight: float = 0.0) -> int:
     """How many reference modes ``model`` recovers (see :func:`modes_recovered`; chapter 04).
 
     Book: {ref}`def-04-modes`
     """
     return int(modes_recovered(model, centers, radius, min_weight).sum())
-
 
 
 def _check_1d(name: str, model):
@@ -133,7 +134,6 @@ def _check_1d(name: str, model):
             f"KDEModel, HistogramModel, CycleModel); got {type(model).__name__}"
         )
     return model
-
 
 
 def mass_outside(model, low: float, high: float) -> float:
@@ -147,7 +147,6 @@ def mass_outside(model, low: float, high: float) -> float:
         raise ValueError(f"low must be below high; got low={low!r}, high={high!r}")
     c = _check_1d("model", model).cdf([low, high])
     return float(c[0] + 1.0 - c[1])
-
 
 
 def total_variation(model, reference, grid) -> float:

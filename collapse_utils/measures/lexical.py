@@ -17,10 +17,7 @@ import numpy as np
 
 from collapse_utils.families.ngram import words
 
-__all__ = ['ngrams', 'distinct_n', 'self_bleu', 'repeated_ngram_share', 'survival_by_frequency']
-
-
-
+__all__ = ["ngrams", "distinct_n", "self_bleu", "repeated_ngram_share", "survival_by_frequency"]
 
 
 def _check_texts(texts) -> list[str]:
@@ -29,12 +26,10 @@ def _check_texts(texts) -> list[str]:
     return list(texts)
 
 
-
 def _check_n(n) -> int:
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
         raise ValueError(f"n must be an integer >= 1; got {n!r}")
     return int(n)
-
 
 
 def ngrams(tokens, n: int) -> list[tuple]:
@@ -47,7 +42,6 @@ def ngrams(tokens, n: int) -> list[tuple]:
     return [tuple(tokens[i: i + n]) for i in range(len(tokens) - n + 1)]
 
 
-
 def distinct_n(texts, n: int = 1) -> float:
     """Distinct word n-grams of all ``texts`` over the total number of word n-grams
     (0 if there is none) (chapter 06).
@@ -57,7 +51,6 @@ def distinct_n(texts, n: int = 1) -> float:
     texts, n = _check_texts(texts), _check_n(n)
     grams = [g for t in texts for g in ngrams(words(t), n)]
     return len(set(grams)) / len(grams) if grams else 0.0
-
 
 
 def self_bleu(texts, max_texts: int | None = 100, seed: int = 0) -> float:
@@ -83,7 +76,6 @@ def self_bleu(texts, max_texts: int | None = 100, seed: int = 0) -> float:
     return float(np.mean(scores))
 
 
-
 def repeated_ngram_share(texts, n: int = 2) -> float:
     """rep-n (chapter 06): per text, 1 - distinct n-grams / n-grams (the share of
     n-grams that repeat an earlier one of the same text), averaged over the texts
@@ -98,7 +90,6 @@ def repeated_ngram_share(texts, n: int = 2) -> float:
         if grams:
             shares.append(1 - len(set(grams)) / len(grams))
     return float(np.mean(shares)) if shares else 0.0
-
 
 
 def survival_by_frequency(real_keys, real_counts, keys, edges) -> np.ndarray:

@@ -8,7 +8,6 @@ import pytest
 
 from collapse_utils import loop
 from collapse_utils.families import ngram
-from collapse_utils.measures import lexical
 
 
 def random_corpus(rng, vocab=12, lines=40, max_len=9):
@@ -86,12 +85,6 @@ def test_smoothing_can_bring_back_lost_words():
     family = ngram.NGramFamily(5, order=2, k=1.0)
     sample = family.sample(family.fit(data), 200, np.random.default_rng(0))
     assert set(np.concatenate(sample).tolist()) - {0, 1}  # words 2..4 were never in the data
-
-
-def test_survival_by_frequency():
-    keys, counts = np.array([1, 2, 3, 4]), np.array([1, 1, 5, 9])
-    out = lexical.survival_by_frequency(keys, counts, [2, 3, 4], [1, 2, 6, 100, 200])
-    assert out[:3].tolist() == [0.5, 1.0, 1.0] and np.isnan(out[3])
 
 
 def test_encode_lines():
