@@ -11,7 +11,7 @@ from scipy import stats
 
 from collapse_utils.checks import check_int, check_number
 
-__all__ = ["minority_presence", "minority_stationary", "minority_loss_forever"]
+__all__ = ["minority_presence", "minority_stationary", "minority_loss_forever", "simulate_minority"]
 
 
 def _fraction_array(name, value):
@@ -143,4 +143,43 @@ def minority_loss_forever(w: float, n: int, real_fraction: float, *, fresh: bool
         return 1.0 - w
     return 0.0 if fresh else float((1.0 - w) ** k)
 
+
+def simulate_minority(w: float, n: int, real_fraction: float, generations: int, chains: int, *,
+                      fresh: bool = True, seed=None) -> np.ndarray:
+    """Simulated count of a component of true weight w among the n training points, per chain.
+
+    The chain of :func:`minority_presence`, drawn with one binomial per
+    chain-generation (vectorised over chains): generation 1 is fitted to n real
+    points; generation t >= 2 to ``k = round(real_fraction * n)`` real points
+    (fresh draws, or the first k points of generation 1's real set when
+    ``fresh=False``) and n - k samples of generation t - 1, whose weight is
+    C_(t-1) / n. Returns the counts, shape ``(chains, generations + 1)``; column
+    0 is the true distribution, written as ``n * w``. The test checks it against
+    the exact presence and against :func:`collapse_utils.loop.run_chains` with
+    :class:`collapse_utils.families.categorical.CategoricalFamily`.
+
+    Book: {prf:ref}`prop-07-minority`
+    """
+    w, n, lam, fresh, ks = _minority_args(w, n, real_fraction, fresh)
+    if lam.ndim != 0:
+        raise ValueError("real_fraction must be a single number here")
+    generations = check_int("generations", generations, 0)
+    chains = check_int("chains", chains, 1)
+    k = int(ks)
+    rng = np.random.default_rng(seed)
+    counts = np.empty((chains, generations + 1))
+    counts[:, 0] = n * w
+    if generations == 0:
+        return counts
+    if fresh:
+        count = rng.binomial(n, w, size=chains)
+    else:
+        pool = rng.binomial(k, w, size=chains)  # the component's points in the fixed real pool
+        count = pool + rng.binomial(n - k, w, size=chains)  # generation 1: n real points
+    counts[:, 1] = count
+    for t in range(2, generations + 1):
+        real = rng.binomial(k, w, size=chains) if fresh else pool
+        count = real + rng.binomial(n - k, count / n)
+        counts[:, t] = count
+    return counts
 

@@ -133,6 +133,30 @@ def test_minority_presence_matches_loop(fresh):
     assert_mc(loop.stack(histories, "alive"), exact)
 
 
+@pytest.mark.parametrize("fresh", [True, False])
+def test_minority_simulator_matches_exact_presence_and_loop_counts(fresh):
+    w, n, lam, gens = 0.05, 40, 0.1, 12
+    counts = categorical_mixing.simulate_minority(w, n, lam, gens, 20000, fresh=fresh, seed=9)
+    assert counts.shape == (20000, gens + 1) and counts[0, 0] == n * w
+    assert_mc((counts[:, 1:] > 0).astype(float), categorical_mixing.minority_presence(w, n, lam, gens, fresh=fresh)[1:])
+    # the same chain through the generic loop: the mean count agrees within the sampling error
+    # of both (4 standard errors of the difference of two independent means)
+    histories = loop.run_chains(2000, seed=10, family=CategoricalFamily(2), initial_model=CategoricalModel((1 - w, w)),
+                                n=n, generations=gens, policy=loop.Mix(lam, fresh=fresh),
+                                metrics={"count": lambda st: 0.0 if st.data is None else float(np.sum(st.data == 1))})
+    looped = loop.stack(histories, "count")[:, 1:]
+    sim = counts[:, 1:]
+    se = np.sqrt(looped.var(axis=0, ddof=1) / len(looped) + sim.var(axis=0, ddof=1) / len(sim))
+    assert np.all(np.abs(looped.mean(axis=0) - sim.mean(axis=0)) < 4 * se)
+
+
+def test_minority_simulator_rejects_bad_input():
+    with pytest.raises(ValueError, match="chains"):
+        categorical_mixing.simulate_minority(0.1, 10, 0.1, 3, 0)
+    with pytest.raises(ValueError, match="real_fraction"):
+        categorical_mixing.simulate_minority(0.1, 10, 1.5, 3, 10)
+
+
 def test_minority_limits():
     w, n = 0.05, 40
     assert categorical_mixing.minority_loss_forever(w, n, 0.0) == pytest.approx(1 - w)
