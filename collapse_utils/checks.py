@@ -74,3 +74,25 @@ def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
     if value not in allowed:
         raise ValueError(f"{name} must be one of {', '.join(map(str, allowed))}; got {value!r}")
     return value
+
+
+def check_fractions(name: str, value: Any) -> np.ndarray:
+    """``value`` (a number or an array of numbers) as a float array, every entry in [0, 1].
+
+    Book: {doc}`book/how_to_run`
+    """
+    arr = np.asarray(value, dtype=float) if not isinstance(value, bool) else None
+    if arr is None or arr.dtype.kind != "f" or not np.all(np.isfinite(arr)) or np.any((arr < 0) | (arr > 1)):
+        raise ValueError(f"{name} must be a number or an array of numbers in [0, 1]; got {value!r}")
+    return arr
+
+
+def check_bool(name: str, value: Any) -> bool:
+    """``value`` if it is ``True`` or ``False`` (not 0, 1 or a string).
+
+    Book: {doc}`book/how_to_run`
+    """
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False; got {value!r}")
+    return value
+

@@ -22,7 +22,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from collapse_utils.checks import check_int, check_number
+from collapse_utils.checks import check_bool, check_int, check_number
 
 __all__ = [
     "Policy",
@@ -145,8 +145,7 @@ class Mix:
 
     def __post_init__(self):
         check_number("real_fraction", self.real_fraction, 0, 1)
-        if not isinstance(self.fresh, bool):
-            raise ValueError(f"fresh must be True or False, got {self.fresh!r}")
+        check_bool("fresh", self.fresh)
 
     def n_real(self, n: int) -> int:
         return int(round(self.real_fraction * n))

@@ -43,7 +43,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import stats
 
-from collapse_utils.checks import check_int
+from collapse_utils.checks import check_choice, check_int
 
 __all__ = [
     "METHODS",
@@ -116,12 +116,6 @@ def check_pipeline(n: int, k: int, min_count, oversample, rare) -> tuple[int, fl
     if not ok or not 0 <= rare <= 1:
         raise ValueError(f"rare must be a share in [0, 1], got {rare!r}")
     return min_count, float(oversample), float(rare)
-
-
-def _check_method(method: str) -> str:
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
-    return method
 
 
 def effective_counts(counts: np.ndarray, n: int, min_count: int, oversample: float, rare: float):
@@ -434,7 +428,7 @@ def simulate_weights(
     n = check_int("n", n, 1)
     generations = check_int("generations", generations, 0)
     chains = check_int("chains", chains, 1)
-    method = _check_method(method)
+    method = check_choice("method", method, METHODS)
     opts = check_pipeline(n, weights.size, min_count, oversample, rare)
     rng = np.random.default_rng(seed)
     k = weights.size

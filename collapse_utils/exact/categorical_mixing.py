@@ -9,22 +9,9 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from collapse_utils.checks import check_int, check_number
+from collapse_utils.checks import check_bool, check_fractions, check_int, check_number
 
 __all__ = ["minority_presence", "minority_stationary", "minority_loss_forever", "simulate_minority"]
-
-
-def _fraction_array(name, value):
-    arr = np.asarray(value, dtype=float) if not isinstance(value, bool) else None
-    if arr is None or arr.dtype.kind != "f" or not np.all(np.isfinite(arr)) or np.any((arr < 0) | (arr > 1)):
-        raise ValueError(f"{name} must be a number or an array of numbers in [0, 1]; got {value!r}")
-    return arr
-
-
-def _fresh(fresh):
-    if not isinstance(fresh, bool):
-        raise ValueError(f"fresh must be True or False; got {fresh!r}")
-    return fresh
 
 
 def _binom_pmf_matrix(size: int, n: int) -> np.ndarray:
@@ -48,8 +35,8 @@ def _minority_args(w, n, real_fraction, fresh):
     if w >= 1:
         raise ValueError(f"w must be a number in (0, 1); got {w!r}")
     n = check_int("n", n, 1, 3000)
-    lam = _fraction_array("real_fraction", real_fraction)
-    fresh = _fresh(fresh)
+    lam = check_fractions("real_fraction", real_fraction)
+    fresh = check_bool("fresh", fresh)
     ks = np.rint(lam * n).astype(int)
     if not fresh and lam.ndim != 0:
         raise ValueError("real_fraction must be a single number when fresh=False (one fixed pool)")

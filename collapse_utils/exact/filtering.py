@@ -9,23 +9,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from collapse_utils.checks import check_number
+from collapse_utils.checks import check_fractions, check_number
 
 __all__ = ["kept_fraction", "effective_real_fraction", "bertrand_max_ratio"]
-
-
-def _fraction_array(name, value):
-    arr = np.asarray(value, dtype=float) if not isinstance(value, bool) else None
-    if arr is None or arr.dtype.kind != "f" or not np.all(np.isfinite(arr)) or np.any((arr < 0) | (arr > 1)):
-        raise ValueError(f"{name} must be a number or an array of numbers in [0, 1]; got {value!r}")
-    return arr
 
 
 def _rates(synthetic_share, recall, false_positive_rate):
     out = []
     for name, v in (("synthetic_share", synthetic_share), ("recall", recall),
                     ("false_positive_rate", false_positive_rate)):
-        out.append(_fraction_array(name, v))
+        out.append(check_fractions(name, v))
     return np.broadcast_arrays(*out)
 
 

@@ -54,18 +54,6 @@ METHODS = ("exact", "naive")
 QUANTITIES = ("mean", "typical")
 
 
-def _check_estimator(estimator: str) -> str:
-    if estimator not in ESTIMATORS:
-        raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
-    return estimator
-
-
-def _check_method(method: str) -> str:
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
-    return method
-
-
 def _check_generations_array(t) -> np.ndarray:
     arr = np.asarray(t)
     if arr.dtype == bool or not np.issubdtype(arr.dtype, np.integer) or np.any(arr < 0):
@@ -89,7 +77,7 @@ def expected_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle")
     n = check_int("n", n, 2)
     t = _check_generations_array(t)
     sigma0_sq = check_positive("sigma0_sq", sigma0_sq)
-    estimator = _check_estimator(estimator)
+    estimator = check_choice("estimator", estimator, ESTIMATORS)
     ratio = (n - 1) / _denominator(n, estimator)
     return sigma0_sq * ratio ** t.astype(float)
 
@@ -108,7 +96,7 @@ def variance_of_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "ml
     n = check_int("n", n, 2)
     t = _check_generations_array(t).astype(float)
     sigma0_sq = check_positive("sigma0_sq", sigma0_sq)
-    k = _denominator(n, _check_estimator(estimator))
+    k = _denominator(n, check_choice("estimator", estimator, ESTIMATORS))
     m1 = (n - 1) / k
     m2 = (n - 1) * (n + 1) / k**2
     return sigma0_sq**2 * (m2**t - m1 ** (2 * t))
@@ -126,7 +114,7 @@ def mean_variance(n: int, t, sigma0_sq: float = 1.0, estimator: str = "mle") -> 
     n = check_int("n", n, 2)
     t = _check_generations_array(t).astype(float)
     sigma0_sq = check_positive("sigma0_sq", sigma0_sq)
-    if _check_estimator(estimator) == "unbiased":
+    if check_choice("estimator", estimator, ESTIMATORS) == "unbiased":
         return sigma0_sq * t / n
     return sigma0_sq * (1.0 - ((n - 1) / n) ** t)
 
@@ -141,7 +129,7 @@ def log_variance_drift(n: int, estimator: str = "mle") -> float:
     Book: {prf:ref}`thm-02-as-collapse`
     """
     n = check_int("n", n, 2)
-    k = _denominator(n, _check_estimator(estimator))
+    k = _denominator(n, check_choice("estimator", estimator, ESTIMATORS))
     return float(special.digamma((n - 1) / 2) + math.log(2 / k))
 
 
@@ -184,7 +172,7 @@ def generations_to_halve(
     Book: {prf:ref}`prop-02-law`
     """
     n = check_int("n", n, 2)
-    estimator = _check_estimator(estimator)
+    estimator = check_choice("estimator", estimator, ESTIMATORS)
     if quantity not in QUANTITIES:
         raise ValueError(f"quantity must be one of {', '.join(QUANTITIES)}; got {quantity!r}")
     fraction = check_positive("fraction", fraction)
@@ -213,7 +201,7 @@ def log_det_drift(n: int, d: int, estimator: str = "mle") -> float:
     d = check_int("d", d, 1)
     if n <= d:
         raise ValueError(f"n must be > d for a non-singular covariance; got n={n}, d={d}")
-    k = _denominator(n, _check_estimator(estimator))
+    k = _denominator(n, check_choice("estimator", estimator, ESTIMATORS))
     i = np.arange(1, d + 1)
     return float(np.sum(special.digamma((n - i) / 2)) + d * math.log(2 / k))
 
@@ -248,8 +236,8 @@ def simulate(
     chains = check_int("chains", chains, 1)
     sigma0_sq = check_positive("sigma0_sq", sigma0_sq)
     mu0 = check_number("mu0", mu0)
-    estimator = _check_estimator(estimator)
-    method = _check_method(method)
+    estimator = check_choice("estimator", estimator, ESTIMATORS)
+    method = check_choice("method", method, METHODS)
     rng = np.random.default_rng(seed)
     k = _denominator(n, estimator)
 
@@ -332,8 +320,8 @@ def simulate_mvn(
         raise ValueError(f"n must be > d for a non-singular covariance; got n={n}, d={d}")
     generations = check_int("generations", generations, 0)
     chains = check_int("chains", chains, 1)
-    estimator = _check_estimator(estimator)
-    method = _check_method(method)
+    estimator = check_choice("estimator", estimator, ESTIMATORS)
+    method = check_choice("method", method, METHODS)
     if cov0 is None:
         cov0 = np.eye(d)
     cov0 = np.asarray(cov0, dtype=float)

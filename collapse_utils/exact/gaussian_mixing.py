@@ -19,7 +19,8 @@ import math
 import numpy as np
 from scipy import optimize
 
-from collapse_utils.checks import check_int, check_number
+from collapse_utils.checks import check_bool, check_choice, check_fractions, check_int, check_number
+from collapse_utils.exact.gaussian import ESTIMATORS
 
 __all__ = [
     "mix_moments",
@@ -33,33 +34,11 @@ __all__ = [
 ]
 
 
-ESTIMATORS = ("mle", "unbiased")
-
-
-def _fraction_array(name, value):
-    arr = np.asarray(value, dtype=float) if not isinstance(value, bool) else None
-    if arr is None or arr.dtype.kind != "f" or not np.all(np.isfinite(arr)) or np.any((arr < 0) | (arr > 1)):
-        raise ValueError(f"{name} must be a number or an array of numbers in [0, 1]; got {value!r}")
-    return arr
-
-
-def _estimator(estimator):
-    if estimator not in ESTIMATORS:
-        raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
-    return estimator
-
-
-def _fresh(fresh):
-    if not isinstance(fresh, bool):
-        raise ValueError(f"fresh must be True or False; got {fresh!r}")
-    return fresh
-
-
 def _mix_args(n, real_fraction, fresh, estimator, sigma0_sq, sampling_scale):
     n = check_int("n", n, 2)
     lam = check_number("real_fraction", real_fraction, 0.0, 1.0)
-    fresh = _fresh(fresh)
-    _estimator(estimator)
+    fresh = check_bool("fresh", fresh)
+    check_choice("estimator", estimator, ESTIMATORS)
     sigma0_sq = check_number("sigma0_sq", sigma0_sq, 0.0, strict=True)
     tau = check_number("sampling_scale", sampling_scale, 0.0, strict=True)
     k = lam * n
@@ -161,8 +140,8 @@ def mix_contraction(n: int, real_fraction, *, estimator: str = "mle", sampling_s
     Book: {prf:ref}`cor-07-fixed-point`
     """
     n = check_int("n", n, 2)
-    _estimator(estimator)
-    lam = _fraction_array("real_fraction", real_fraction)
+    check_choice("estimator", estimator, ESTIMATORS)
+    lam = check_fractions("real_fraction", real_fraction)
     tau = np.asarray(sampling_scale, dtype=float)
     if not np.all(np.isfinite(tau)) or np.any(tau <= 0):
         raise ValueError(f"sampling_scale must be a number or array of numbers > 0; got {sampling_scale!r}")
@@ -241,7 +220,7 @@ def accumulate_moments(n: int, generations: int, *, estimator: str = "mle", sigm
     """
     n = check_int("n", n, 2)
     generations = check_int("generations", generations, 0)
-    _estimator(estimator)
+    check_choice("estimator", estimator, ESTIMATORS)
     s0 = check_number("sigma0_sq", sigma0_sq, 0.0, strict=True)
     s = np.empty(generations + 1)
     v = np.zeros(generations + 1)
@@ -283,7 +262,7 @@ def simulate_accumulate(n: int, generations: int, chains: int, *, estimator: str
     n = check_int("n", n, 2)
     generations = check_int("generations", generations, 0)
     chains = check_int("chains", chains, 1)
-    _estimator(estimator)
+    check_choice("estimator", estimator, ESTIMATORS)
     s0 = check_number("sigma0_sq", sigma0_sq, 0.0, strict=True)
     rng = np.random.default_rng(seed)
     means = np.empty((chains, generations + 1))
@@ -316,8 +295,8 @@ def real_fraction_needed(n: int, tolerance: float, *, fresh: bool = True, estima
     """
     n = check_int("n", n, 2)
     tol = check_number("tolerance", tolerance, 0.0, 1.0, strict=True)
-    _estimator(estimator)
-    _fresh(fresh)
+    check_choice("estimator", estimator, ESTIMATORS)
+    check_bool("fresh", fresh)
     lo = 1.0 / n if not fresh else 1e-9
 
     def gap(lam):

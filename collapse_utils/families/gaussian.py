@@ -12,16 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from collapse_utils.checks import check_choice
+from collapse_utils.exact.gaussian import ESTIMATORS
+
 __all__ = ["GaussianModel", "GaussianFamily"]
-
-
-ESTIMATORS = ("mle", "unbiased")
-
-
-def _check_estimator(estimator: str) -> str:
-    if estimator not in ESTIMATORS:
-        raise ValueError(f"estimator must be one of {', '.join(ESTIMATORS)}; got {estimator!r}")
-    return estimator
 
 
 @dataclass(frozen=True)
@@ -65,7 +59,7 @@ class GaussianFamily:
     """
 
     def __init__(self, estimator: str = "mle"):
-        self.estimator = _check_estimator(estimator)
+        self.estimator = check_choice("estimator", estimator, ESTIMATORS)
 
     def fit(self, data: np.ndarray, rng: np.random.Generator | None = None, *, generation: int | None = None) -> GaussianModel:
         data = np.asarray(data, dtype=float)

@@ -23,10 +23,14 @@ from scipy import special, stats
 
 from collapse_utils.checks import check_int, check_positive
 
-__all__ = ["GMMModel", "sample_gmm", "GMMFamily", "ring_mixture"]
+__all__ = ["GMMModel", "sample_gmm", "GMMFamily", "ring_mixture", "check_model"]
 
 
-def _check_model(name: str, model) -> GMMModel:
+def check_model(name: str, model) -> GMMModel:
+    """``model`` if it is a :class:`GMMModel`, else a ``ValueError`` naming ``name``.
+
+    Book: {prf:ref}`def-04-gmm`
+    """
     if not isinstance(model, GMMModel):
         raise ValueError(f"{name} must be a GMMModel; got {type(model).__name__}")
     return model
@@ -158,7 +162,7 @@ def sample_gmm(model: GMMModel, n: int, rng: np.random.Generator, return_labels:
 
     Book: {ref}`def-04-gmm`
     """
-    model = _check_model("model", model)
+    model = check_model("model", model)
     n = check_int("n", n, 0)
     counts = rng.multinomial(n, model.weights)
     labels = np.repeat(np.arange(model.n_components), counts)

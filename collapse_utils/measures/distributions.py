@@ -15,7 +15,7 @@ import numpy as np
 from scipy import stats
 
 from collapse_utils.checks import check_number, check_positive
-from collapse_utils.families.gmm import GMMModel
+from collapse_utils.families.gmm import GMMModel, check_model
 
 __all__ = [
     "STD_KINDS",
@@ -32,12 +32,6 @@ __all__ = [
 STD_KINDS = ("geometric", "rms", "max")
 
 
-def _check_model(name: str, model) -> GMMModel:
-    if not isinstance(model, GMMModel):
-        raise ValueError(f"{name} must be a GMMModel; got {type(model).__name__}")
-    return model
-
-
 def l2_inner(f: GMMModel, g: GMMModel) -> float:
     """The L2 inner product of two mixture densities, in closed form (chapter 04).
 
@@ -47,7 +41,7 @@ def l2_inner(f: GMMModel, g: GMMModel) -> float:
 
     Book: {ref}`prop-04-l2`
     """
-    f, g = _check_model("f", f), _check_model("g", g)
+    f, g = check_model("f", f), check_model("g", g)
     if f.dim != g.dim:
         raise ValueError(f"f and g must have the same dimension; got {f.dim} and {g.dim}")
     total = 0.0
@@ -79,7 +73,7 @@ def component_std(model: GMMModel, kind: str = "geometric") -> np.ndarray:
 
     Book: {ref}`def-04-gmm`
     """
-    model = _check_model("model", model)
+    model = check_model("model", model)
     if kind not in STD_KINDS:
         raise ValueError(f"kind must be one of {', '.join(STD_KINDS)}; got {kind!r}")
     eig = np.linalg.eigvalsh(model.covariances)
@@ -108,7 +102,7 @@ def modes_recovered(model: GMMModel, centers, radius: float, min_weight: float =
 
     Book: {ref}`def-04-modes`
     """
-    model = _check_model("model", model)
+    model = check_model("model", model)
     c = _check_centers(centers, model.dim)
     radius = check_positive("radius", radius)
     if isinstance(min_weight, bool) or not isinstance(min_weight, (int, float)) or not 0 <= min_weight < 1:
