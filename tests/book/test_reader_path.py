@@ -1,10 +1,12 @@
-"""The reader's path (issue 7): from the introduction, the "next" links walk
-through every page of the table of contents in order, down to the exercises and
-the back matter; the glossary, the results page and the introduction link every
-chapter."""
+"""The reader's path (issues 7 and 12): from the introduction, the "next" links
+walk through every page of the table of contents in order, starting with chapter 1
+and ending with the reference pages; no part of the table of contents repeats the
+title of its only page; the glossary, the results page and the introduction link
+every chapter."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from urllib.parse import urljoin
@@ -24,11 +26,43 @@ def toc_pages() -> list[str]:
     return pages
 
 
-def test_glossary_results_and_notation_are_in_the_toc():
+REFERENCE = ("book/how_to_run", "book/notation", "book/glossary", "book/bibliography")
+
+
+def test_the_chapters_come_first_and_the_reference_pages_last():
     pages = toc_pages()
-    for page in ("book/notation", "book/glossary", "book/results", "book/bibliography"):
-        assert page in pages, page
-    assert pages.index("book/glossary") < pages.index(f"notebooks/{CHAPTERS[0]}")
+    assert pages[1] == f"notebooks/{CHAPTERS[0]}", "the introduction must lead to chapter 1"
+    assert "book/results" in pages
+    last_chapter = pages.index(f"notebooks/{CHAPTERS[-1]}")
+    for page in REFERENCE:
+        assert pages.index(page) > last_chapter, f"{page} is not among the reference pages at the end"
+
+
+def page_title(page: str) -> str:
+    """The first ``# `` heading of a page of the book (markdown file or notebook)."""
+    path = ROOT / page
+    if path.with_suffix(".ipynb").exists():
+        nb = json.loads(path.with_suffix(".ipynb").read_text())
+        text = "\n".join("".join(cell["source"]) for cell in nb["cells"] if cell["cell_type"] == "markdown")
+    else:
+        text = path.with_suffix(".md").read_text()
+    return re.search(r"^# (.+)$", text, re.M).group(1).strip()
+
+
+def test_no_part_caption_repeats_the_title_of_its_only_page():
+    """The sidebar must not read "Common confusions › Common confusions"."""
+    for part in yaml.safe_load((ROOT / "_toc.yml").read_text())["parts"]:
+        if len(part["chapters"]) == 1:
+            title = page_title(part["chapters"][0]["file"])
+            assert part["caption"].casefold() != title.casefold(), f"part {part['caption']!r} holds only {title!r}"
+
+
+@pytest.mark.build
+def test_the_introduction_leads_to_chapter_1(smoke_build):
+    text = (smoke_build / "html" / "book" / "intro.html").read_text(encoding="utf-8")
+    match = re.search(r'<a class="right-next"\s+href="([^"]+)"', text)
+    assert match, "the introduction has no next link"
+    assert urljoin("book/intro.html", match.group(1)).split("#")[0] == f"notebooks/{CHAPTERS[0]}.html"
 
 
 def test_the_introduction_links_every_chapter():
