@@ -3,7 +3,9 @@
 ``python -m collapse_utils.book.build --profile {smoke,book,paper}`` (what ``make
 book`` calls):
 
-1. reads the chapter notebooks from ``_toc.yml``;
+1. reads the chapter notebooks from ``_toc.yml`` and checks that their first
+   cells and ``CITATION.cff`` agree with the repository URL of ``_config.yml``
+   (:mod:`collapse_utils.book.repository`);
 2. gives every notebook its parameters under the profile (the values of its
    ``parameters`` cell and the profile's changes) and checks them *before*
    anything runs (names of the cell against the declarations in
@@ -11,10 +13,16 @@ book`` calls):
    constraints); one message lists every problem, naming the notebook, the
    parameter, the value and what is allowed;
 3. stages a copy of the book in ``_build/source`` and executes each notebook
-   there with papermill (the sources in git stay output-free), printing one
-   line per notebook and, at the end, a table of wall time and peak memory;
+   there with papermill (the sources in git stay output-free, the kernels see
+   ``COLLAPSE_BUILD=1``), printing one line per notebook and, at the end, a
+   table of wall time and peak memory; papermill's injected-parameters cell is
+   tagged ``remove-cell``, so the HTML does not show it;
 4. runs ``jupyter-book build`` on the staged copy with execution off and
-   warnings as errors (``-W -n --keep-going``), into ``_build/html``.
+   warnings as errors (``-W -n --keep-going``), into ``_build/html``;
+5. makes the notebooks the HTML offers for download
+   (``_build/html/_sources/notebooks``) show their glued figures and values in
+   Jupyter: each glued output also gets its plain mime data (``image/png``,
+   ``text/plain``), which Jupyter displays.
 
 Figures go to ``_build/figures`` and caches to ``_build/cache`` unless the
 environment variables ``COLLAPSE_FIGURES_DIR`` / ``COLLAPSE_CACHE_DIR`` say
@@ -36,6 +44,7 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
+from collapse_utils.book import repository
 from collapse_utils.book.params import ParameterError, parameters_cell, profile, profile_names
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -202,6 +211,46 @@ def execute(source: Path, target: Path, parameters: dict, timeout: int | None) -
     return Result(source.stem, time.perf_counter() - start, memory.peak / 2**20)
 
 
+def _edit_notebooks(paths, edit) -> None:
+    """Apply ``edit(notebook) -> bool`` to each notebook file; rewrite those it changed."""
+    for path in paths:
+        if not path.exists():  # Sphinx copies a source only if html_copy_source
+            continue
+        nb = json.loads(path.read_text())
+        if edit(nb):
+            path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+
+
+def hide_injected_parameters(notebook: dict) -> bool:
+    """Tag papermill's injected-parameters cell ``remove-cell``; True if it changed."""
+    changed = False
+    for cell in notebook["cells"]:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+            changed = True
+    return changed
+
+
+GLUE_PREFIX = "application/papermill.record/"
+
+
+def show_glued_outputs(notebook: dict) -> bool:
+    """Add the plain mime data (``image/png``, ``text/plain``, ...) to each glued
+    output, which holds it only under ``application/papermill.record/``, so Jupyter
+    displays it; True if it changed."""
+    changed = False
+    for cell in notebook["cells"]:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            plain = {k[len(GLUE_PREFIX):]: v for k, v in data.items() if k.startswith(GLUE_PREFIX)}
+            missing = {k: v for k, v in plain.items() if k not in data}
+            if missing:
+                data.update(missing)
+                changed = True
+    return changed
+
+
 def print_table(results: list[Result]) -> None:
     width = max([len(r.notebook) for r in results] + [8])
     print(f"\n{'notebook':<{width}}  {'wall time':>10}  {'peak memory':>12}")
@@ -249,6 +298,13 @@ def build(
             )
         notebooks = [nb for nb in notebooks if nb.stem in only]
     parameters = validate(notebooks, profile_name)
+    disagreements = repository.check(root)
+    if disagreements:
+        raise BuildError(
+            "the repository URL of _config.yml is not applied everywhere (nothing was executed):\n  "
+            + "\n  ".join(disagreements)
+            + "\nrun: python -m collapse_utils.book.repository (it rewrites them from _config.yml)"
+        )
 
     build_dir = output / "_build"
     stage_dir = build_dir / "source"
@@ -257,6 +313,8 @@ def build(
     os.environ.setdefault("COLLAPSE_CACHE_DIR", str(build_dir / "cache"))
     os.environ["COLLAPSE_PROGRESS"] = "0"
     os.environ["COLLAPSE_PROFILE"] = profile_name
+    # glue.show publishes figures for the book only when the build runs it
+    os.environ["COLLAPSE_BUILD"] = "1"
     # figures must be displayed as images for glue (a user's MPLBACKEND=Agg would lose them)
     os.environ["MPLBACKEND"] = "module://matplotlib_inline.backend_inline"
     # the kernel must be this environment's Python
@@ -287,8 +345,12 @@ def build(
                 f"cannot build the HTML: never executed: {', '.join(missing)} "
                 f"(run once without --only, or add them to --only)"
             )
+        staged = [stage_dir / "notebooks" / nb.name for nb in toc_notebooks(root)]
+        _edit_notebooks(staged, hide_injected_parameters)
         start = time.perf_counter()
         out = build_html(stage_dir, output)
+        _edit_notebooks([out / "_sources" / "notebooks" / nb.name for nb in toc_notebooks(root)],
+                        show_glued_outputs)
         print(f"HTML built in {time.perf_counter() - start:.0f}s: {out / 'index.html'}")
     return results
 

@@ -54,14 +54,35 @@ def show(fig, name: str, *, glue_as: str | None = None) -> None:
     """End a figure: save it as ``<name>.png`` and ``.svg``, glue it, close it.
 
     The figure is glued under ``glue_as`` (default: ``name`` with ``_`` turned
-    into ``-``), the key a ``{glue:figure}`` directive names.
+    into ``-``), the key a ``{glue:figure}`` directive names, as a sharp PNG: twice
+    the figure's dpi, shown at half its pixel width (``width`` in the output's
+    metadata, which myst-nb copies into the ``<img>``). The manifest
+    ``<name>.json`` beside the saved figure records the glue key and that PNG
+    (:func:`collapse_utils.book.plotting.write_manifest`). Outside the build
+    (``COLLAPSE_BUILD`` unset) the same image is simply displayed (in plain
+    Python, without IPython, there is nothing to display it in: it is only saved).
     """
+    import base64
+
     import matplotlib.pyplot as plt
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.display import display
 
-    from collapse_utils.book.plotting import save_figure
+    from collapse_utils.book.plotting import glue_png, save_figure, write_manifest
 
+    key = glue_as or name.replace("_", "-")
     save_figure(fig, name)
-    glue(glue_as or name.replace("_", "-"), fig)
+    png, fields = glue_png(fig)
+    bundle = {"image/png": base64.b64encode(png).decode("ascii"), "text/plain": repr(fig)}
+    metadata = {"image/png": {"width": fields["css_width_px"]}}
+    if os.environ.get("COLLAPSE_BUILD"):
+        # stored as myst-nb's glue stores it (myst_nb.glue with display=False)
+        prefix = "application/papermill.record/"
+        bundle = {prefix + mime: data for mime, data in bundle.items()}
+        metadata["scrapbook"] = {"name": key, "mime_prefix": prefix}
+    if InteractiveShell.initialized():  # else display would print the base64 text
+        display(bundle, raw=True, metadata=metadata)
+    write_manifest(name, glue=key, **fields)
     plt.close(fig)
 
 

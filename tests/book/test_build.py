@@ -90,3 +90,60 @@ def test_failing_cell_stops_with_notebook_cell_and_traceback(tmp_path):
     assert message.startswith("broken: cell 3 ")
     assert "RuntimeError: boom at 5" in message
     assert "Traceback" in message or "raise RuntimeError" in message
+
+
+CHAPTERS = [nb.stem for nb in toc_notebooks(ROOT)]
+
+
+def test_injected_parameters_cell_is_not_shown(smoke_build):
+    """papermill's injected-parameters cell is tagged remove-cell in the staged copy,
+    so no chapter page shows its "# Parameters" cell."""
+    for stem in CHAPTERS:
+        executed = json.loads((smoke_build / "source" / "notebooks" / f"{stem}.ipynb").read_text())
+        [injected] = [c for c in executed["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+        assert "remove-cell" in injected["metadata"]["tags"], stem
+        page = (smoke_build / "html" / "notebooks" / f"{stem}.html").read_text()
+        assert "# Parameters" not in page, stem
+
+
+def test_downloaded_notebooks_show_glued_figures_and_values(smoke_build):
+    """The .ipynb of the download button holds each glued output also as plain mime
+    data (image/png with its width, text/plain), which Jupyter displays."""
+    prefix = "application/papermill.record/"
+    images = {}
+    for stem in CHAPTERS:
+        nb = nbformat.read(smoke_build / "html" / "_sources" / "notebooks" / f"{stem}.ipynb", as_version=4)
+        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if "data" in o]
+        for output in outputs:
+            glued = [k[len(prefix):] for k in output.data if k.startswith(prefix)]
+            for mime in glued:
+                assert output.data[mime] == output.data[prefix + mime], (stem, mime)
+        images[stem] = [o for o in outputs if "image/png" in o.data]
+        for output in images[stem]:
+            assert output.metadata["image/png"]["width"] > 0
+    assert len(images["01_retraining_loop"]) >= 3  # its three figures
+    # the staged notebooks (what the HTML is built from) keep the glued data only
+    staged = nbformat.read(smoke_build / "source" / "notebooks" / "01_retraining_loop.ipynb", as_version=4)
+    assert not any("image/png" in o.get("data", {}) for c in staged.cells if c.cell_type == "code" for o in c.outputs)
+
+
+def test_glued_figures_are_sharp_with_a_manifest(smoke_build):
+    """Each figure of a chapter is its glued PNG, twice as many pixels as the CSS width
+    the <img> gets, and has a manifest (found by the PNG's sha256) that says so."""
+    from PIL import Image
+
+    manifests = {}
+    for path in (smoke_build / "figures").glob("*.json"):
+        manifest = json.loads(path.read_text())
+        manifests[manifest["png_sha256"]] = manifest
+    seen = 0
+    for stem in CHAPTERS:
+        page = (smoke_build / "html" / "notebooks" / f"{stem}.html").read_text()
+        for sha, style in re.findall(r'<img [^>]*src="\.\./_images/([0-9a-f]{64})\.png"([^>]*)>', page):
+            manifest = manifests[sha]
+            width = Image.open(smoke_build / "html" / "_images" / f"{sha}.png").size[0]
+            assert width == manifest["natural_width_px"] and manifest["css_width_px"] == width // 2
+            assert f'style="width: {width // 2}px;"' in style, (stem, manifest["name"])
+            assert manifest["dpi"] == 200 and 6 <= manifest["min_font_pt"] <= 12
+            seen += 1
+    assert seen >= 20

@@ -9,6 +9,7 @@ import nbformat
 import pytest
 import yaml
 
+from collapse_utils.book import repository
 from collapse_utils.book.build import parameters_cell, toc_notebooks
 from collapse_utils.book.profiles import NOTEBOOKS
 
@@ -55,7 +56,8 @@ def test_first_cell_installs_collapse_utils_from_this_repository(path):
     first = nb.cells[0]
     assert "remove-cell" in first.metadata.get("tags", [])
     assert "import collapse_utils" in first.source and "except ImportError" in first.source
-    assert f"collapse-utils @ git+{CONFIG['repository']['url']}" in first.source
+    # written from the one setting, _config.yml's repository.url
+    assert first.source == repository.bootstrap_source(CONFIG["repository"]["url"])
     compile(first.source, str(path), "exec")
 
 
