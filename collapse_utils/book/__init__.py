@@ -8,6 +8,7 @@
 - :mod:`~collapse_utils.book.plotting`: the house style and ``save_figure``;
 - :mod:`~collapse_utils.book.sphinx_ext`: the Sphinx extension the book registers (alt texts,
   CSS/JS for code, equations and the phone sidebar, favicon);
+- :mod:`~collapse_utils.book.repository`: the repository URL, one setting, written everywhere;
 - :mod:`~collapse_utils.book.glue_diff` and :mod:`~collapse_utils.book.cell_stats`: compare
   two builds' glued values; measure the notebooks' code cells.
 """
