@@ -71,8 +71,9 @@ def mix_moments(n: int, real_fraction: float, generations: int, *, fresh: bool =
         E s' = [(n-1)(b sigma0^2 + a tau s) + n a b q] / d,   q' = a^2 q + (b sigma0^2 + a tau s) / n;
 
     for a fixed pool with sample mean ybar and variance v (E v = sigma0^2 (k-1)/k)
-    the same map acts on (s, E[(mu - ybar)^2]) with b sigma0^2 replaced by
-    b E v in s' and removed from q'. Exact when k is an integer (``loop.Mix``
+    the same map acts on (s, E[(mu - ybar)^2]) with (n-1) b sigma0^2 replaced by
+    n b E v in s' (the pool is not re-centred, so no factor (n-1)/n) and
+    b sigma0^2 removed from q'. Exact when k is an integer (``loop.Mix``
     uses k = round(real_fraction * n)). Returns two arrays of length generations + 1.
 
     Book: {prf:ref}`thm-07-mix`
