@@ -5,10 +5,11 @@ PY     := $(VENV)/bin/python
 PROFILE ?= book
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup book test test-fast lint clean help text-data
+.PHONY: setup book lab test test-fast lint clean help text-data
 
 help:
 	@echo "make book      set up .venv, execute every notebook (PROFILE=$(PROFILE)), build _build/html"
+	@echo "make lab       set up .venv, open the chapters in JupyterLab (figures and glued values shown)"
 	@echo "make test      set up .venv, run the whole test suite (offline)"
 	@echo "make test-fast unit tests only (no notebook execution, no browser)"
 	@echo "make lint      ruff on the package, tests and notebooks"
@@ -34,6 +35,11 @@ setup: $(STAMP) text-data
 
 book: setup
 	$(PY) -m collapse_utils.book.build --profile $(PROFILE)
+
+# Run a chapter by hand: outside the build each figure and a table of the values the
+# prose quotes are shown under the cell; figures are saved to ~/.cache/collapse_utils/figures.
+lab: setup
+	$(VENV)/bin/jupyter lab notebooks/
 
 test: setup
 	$(PY) -m pytest

@@ -6,14 +6,21 @@ the retraining loop. The same filter serves the language model of chapter 06
 the Zipf token distributions of chapters 08 and 09 (:func:`filter_probs`, on a
 probability vector, and :func:`sampler`, the ``transform`` hook of
 ``collapse_utils.exact.zipf.simulate_generations``).
+
+torch is imported inside the functions that need it, so importing this module
+(as chapter 08's answers do) works without torch; the filters themselves need it.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from collapse_utils.checks import check_int, check_positive
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["filter_logits", "filter_probs", "sampler", "Decoding"]
 
@@ -32,6 +39,8 @@ def filter_logits(logits: torch.Tensor, temperature: float = 1.0, top_k: int | N
 
     Book: {prf:ref}`def-08-sampling`
     """
+    import torch
+
     temperature = check_positive("temperature", temperature)
     if top_k is not None:
         top_k = check_int("top_k", top_k, 1)
@@ -58,6 +67,8 @@ def filter_probs(p, temperature: float = 1.0, top_k: int | None = None, top_p: f
 
     Book: {prf:ref}`def-08-sampling`
     """
+    import torch
+
     arr = np.asarray(p, dtype=float)
     if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr < 0) or arr.sum() <= 0:
         raise ValueError("p must be a non-empty 1-D array of non-negative numbers with a positive sum")

@@ -84,14 +84,15 @@ def glue_key(label: str, name: str) -> str:
     return f"ans-{label}--{name}"
 
 
-def glue_answers(chapter: str) -> dict[str, float]:
-    """Glue every answer of ``chapter`` (call it in the chapter's notebook); returns them."""
+def glue_answers(chapter: str) -> None:
+    """Glue every answer of ``chapter`` (call it in the chapter's notebook).
+
+    Returns nothing, so that a notebook run outside the build shows the table of
+    glued answers (:func:`collapse_utils.book.glue.glue`) and not also a dict.
+    """
     from collapse_utils.book.glue import glue
 
-    glued = {}
     for label in labels(chapter):
         for name, value in solve(label).items():
             value = value.item() if isinstance(value, np.generic) else value
             glue(glue_key(label, name), value)
-            glued[glue_key(label, name)] = value
-    return glued
