@@ -209,6 +209,18 @@ def test_real_fraction_needed():
     assert gaussian_mixing.mix_fixed_point(100, lam * 1.1)[0] > 0.95
 
 
+@pytest.mark.parametrize("tolerance", [0.02, 0.05])
+def test_real_points_needed_do_not_grow_with_n(tolerance):
+    """Chapter 07 (issue 13): what keeps the variance within a tolerance eps is a
+    number of real points per generation, lambda n, between 1/(2 eps) - 1 (the
+    corollary's approximation) and 1/(2 eps), the same at n = 1e3, 1e4 and 1e5
+    (within 2%), so the real share needed falls like 1/n."""
+    points = [gaussian_mixing.real_fraction_needed(n, tolerance) * n for n in (1_000, 10_000, 100_000)]
+    for k in points:
+        assert 1 / (2 * tolerance) - 1 <= k <= 1 / (2 * tolerance)
+    assert max(points) / min(points) < 1.02
+
+
 # --- Gerstgrasser et al.'s linear regression -------------------------------------------------
 
 
