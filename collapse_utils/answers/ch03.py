@@ -71,7 +71,10 @@ def loss_within():
 
 @answer("ex-03-absorption")
 def absorption():
-    """Chapter 03: expected generation of loss or take-over, exact linear solve against Kimura's formula."""
+    """Chapter 03: expected generation of loss or take-over.
+
+    The exact linear solve against Kimura's diffusion formula.
+    """
     n = 100
     w_rare, w_half = 1 / n, 0.5
     return {
