@@ -42,6 +42,10 @@ __all__ = [
     "median_crossing",
     "simulate",
     "simulate_mvn",
+    "check_schedule",
+    "schedule_expected_variance",
+    "schedule_log_moments",
+    "simulate_schedule",
 ]
 
 
@@ -429,3 +433,74 @@ def median_crossing(n: int, fraction: float, estimator: str = "mle", temperature
     return t
 
 
+
+
+def check_schedule(sizes) -> np.ndarray:
+    """``sizes`` as an int array of sample sizes >= 2, one per generation; else ``ValueError``.
+
+    Book: {prf:ref}`prop-02-growing`
+    """
+    arr = np.asarray(sizes)
+    if (arr.ndim != 1 or arr.size == 0 or arr.dtype == bool or not np.issubdtype(arr.dtype, np.number)
+            or np.any(arr != np.round(arr)) or np.any(arr < 2)):
+        raise ValueError(
+            "sizes must be a non-empty 1-D sequence of integers >= 2 (the sample size of "
+            f"generations 1, 2, ...); got {sizes!r}")
+    return arr.astype(np.int64)
+
+
+def schedule_expected_variance(sizes, sigma0_sq: float = 1.0, estimator: str = "mle") -> np.ndarray:
+    """E[sigma_t^2], t = 0..len(sizes), when generation t is fitted to ``sizes[t-1]`` points (chapter 02).
+
+    sigma0_sq * prod_(j <= t) (n_j - 1) / n_j for the MLE, which has a positive
+    limit exactly when sum 1/n_j converges; constant for the unbiased estimator.
+
+    Book: {prf:ref}`prop-02-growing`
+    """
+    sizes = check_schedule(sizes)
+    sigma0_sq = check_positive("sigma0_sq", sigma0_sq)
+    estimator = check_choice("estimator", estimator, ESTIMATORS)
+    factors = (sizes - 1) / np.array([_denominator(int(k), estimator) for k in sizes])
+    return sigma0_sq * np.concatenate([[1.0], np.cumprod(factors)])
+
+
+def schedule_log_moments(sizes, estimator: str = "mle") -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of log(sigma_t^2 / sigma0^2), t = 0..len(sizes), under a schedule (chapter 02).
+
+    Sums of the per-generation drifts psi((n_j - 1)/2) + log(2/k_j) and step
+    variances psi'((n_j - 1)/2) (:func:`log_variance_drift`,
+    :func:`log_variance_step_sd`): the log-variance is a sum of independent steps.
+
+    Book: {prf:ref}`prop-02-growing`
+    """
+    sizes = check_schedule(sizes)
+    estimator = check_choice("estimator", estimator, ESTIMATORS)
+    k = np.array([_denominator(int(m), estimator) for m in sizes], dtype=float)
+    drift = special.digamma((sizes - 1) / 2) + np.log(2 / k)
+    step_var = special.polygamma(1, (sizes - 1) / 2)
+    return np.concatenate([[0.0], np.cumsum(drift)]), np.concatenate([[0.0], np.cumsum(step_var)])
+
+
+def simulate_schedule(sizes, chains: int, sigma0_sq: float = 1.0, estimator: str = "mle",
+                      seed=None) -> np.ndarray:
+    """Fitted variances of ``chains`` Gaussian refits with a sample size per generation (chapter 02).
+
+    Generation t is fitted to ``sizes[t-1]`` points of generation t - 1; as in
+    :func:`simulate` (``method="exact"``), sigma_t^2 = sigma_(t-1)^2 chi2_(n_t - 1) / k_t,
+    one gamma draw per chain and generation. Returns an array of shape
+    ``(chains, len(sizes) + 1)``, column 0 the truth.
+
+    Book: {prf:ref}`prop-02-growing`
+    """
+    sizes = check_schedule(sizes)
+    chains = check_int("chains", chains, 1)
+    sigma0_sq = check_positive("sigma0_sq", sigma0_sq)
+    estimator = check_choice("estimator", estimator, ESTIMATORS)
+    rng = np.random.default_rng(seed)
+    k = np.array([_denominator(int(m), estimator) for m in sizes], dtype=float)
+    ratios = rng.standard_gamma((sizes - 1) / 2, size=(chains, sizes.size)) * (2.0 / k)
+    variances = np.empty((chains, sizes.size + 1))
+    variances[:, 0] = sigma0_sq
+    np.cumprod(ratios, axis=1, out=variances[:, 1:])
+    variances[:, 1:] *= sigma0_sq
+    return variances

@@ -236,3 +236,68 @@ def test_family_unchanged():
     assert model == GaussianModel(mean=2.0, var=1.0)
     with pytest.raises(ValueError, match="estimator"):
         GaussianFamily("x")
+
+
+# --- growing sample sizes (prop-02-growing) -----------------------------------------------
+
+
+def test_schedule_matches_a_direct_refit():
+    """Sample-based refits with sizes 2, 5, 10, 40 (20,000 chains): the mean fitted variance
+    of every generation is within 4 standard errors of schedule_expected_variance, for both
+    estimators."""
+    sizes, chains = [2, 5, 10, 40], 20000
+    for estimator, ddof in (("mle", 0), ("unbiased", 1)):
+        rng = np.random.default_rng(11)
+        mu, var = np.zeros(chains), np.ones(chains)
+        exact = gaussian.schedule_expected_variance(sizes, estimator=estimator)
+        for t, size in enumerate(sizes, start=1):
+            x = mu[:, None] + np.sqrt(var)[:, None] * rng.standard_normal((chains, size))
+            mu, var = x.mean(axis=1), x.var(axis=1, ddof=ddof)
+            se = var.std() / np.sqrt(chains)
+            assert abs(var.mean() - exact[t]) < 4 * se, (estimator, t)
+
+
+def test_simulate_schedule_has_the_law_of_schedule_log_moments():
+    """Mean and variance of log sigma_t^2 over 20,000 simulated chains agree with the exact
+    sums of drifts and step variances (4 standard errors; the standard error of a sample
+    variance is sqrt((m4 - var^2) / chains), m4 the sample's fourth central moment)."""
+    sizes = np.arange(1, 41) * 3 + 2
+    logs = np.log(gaussian.simulate_schedule(sizes, 20000, seed=5))
+    mean, var = gaussian.schedule_log_moments(sizes)
+    se_mean = np.sqrt(var[1:] / 20000)
+    assert np.all(np.abs(logs[:, 1:].mean(axis=0) - mean[1:]) < 4 * se_mean)
+    centred = logs[:, 1:] - logs[:, 1:].mean(axis=0)
+    sample_var = (centred**2).mean(axis=0)
+    se_var = np.sqrt(((centred**4).mean(axis=0) - sample_var**2) / 20000)
+    assert np.all(np.abs(sample_var - var[1:]) < 4 * se_var)
+    # a constant schedule is the fixed-n simulator
+    const_mean, const_var = gaussian.schedule_log_moments([10] * 5)
+    assert const_mean[-1] == pytest.approx(5 * gaussian.log_variance_drift(10))
+    assert const_var[-1] == pytest.approx(5 * gaussian.log_variance_step_sd(10) ** 2)
+
+
+def test_growing_schedules_collapse_exactly_when_the_sum_of_1_over_n_diverges():
+    """prop-02-growing, in expectation: n_t = 10 t collapses like t^(-1/10) (the ratio
+    E[sigma^2] at 10^4 over 10^3 is 10^(-0.1) within 0.1%), while n_t = 10 t^2 converges
+    (generations 10^4 to 10^5 change E[sigma^2] by less than the tail sum 1e-5)."""
+    t = np.arange(1, 100_001)
+    linear = gaussian.schedule_expected_variance(10 * t)
+    assert linear[10_000] / linear[1_000] == pytest.approx(10 ** -0.1, rel=1e-3)
+    square = gaussian.schedule_expected_variance(10 * t**2)
+    assert 0 < square[10_000] - square[100_000] < 1e-5
+    assert square[-1] > 0.8
+    assert np.all(gaussian.schedule_expected_variance(10 * t[:50], estimator="unbiased") == 1.0)
+
+
+@pytest.mark.parametrize("estimator", ["mle", "unbiased"])
+def test_drift_is_at_least_a_quarter_of_the_step_variance(estimator):
+    """The proof of prop-02-growing uses -delta_n >= s_n^2 / 4 for every n >= 2."""
+    for n in np.unique(np.round(np.geomspace(2, 1e6, 400)).astype(int)):
+        drift = gaussian.log_variance_drift(int(n), estimator)
+        assert -drift >= gaussian.log_variance_step_sd(int(n)) ** 2 / 4
+
+
+@pytest.mark.parametrize("bad", [[], [1, 5], [2.5], [[3, 4]], "abc", [True, 3]])
+def test_schedule_rejects_bad_sizes(bad):
+    with pytest.raises(ValueError, match="sizes must be"):
+        gaussian.schedule_expected_variance(bad)
