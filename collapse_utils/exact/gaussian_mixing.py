@@ -207,15 +207,19 @@ def simulate_mix(n: int, real_fraction: float, generations: int, chains: int, *,
     return means, variances
 
 
-def accumulate_moments(n: int, generations: int, *, estimator: str = "mle", sigma0_sq: float = 1.0):
+def accumulate_moments(n: int, generations: int, *, estimator: str = "mle", sigma0_sq: float = 1.0,
+                       sampling_scale: float = 1.0):
     """Exact (E[sigma_t^2], Var[mu_t]) under ``accumulate`` (chapter 07).
 
     Generation t >= 1 is fitted to the n real points plus t - 1 synthetic
-    batches of n points, one from each earlier fitted generation. The pooled
-    sum of squares grows by sigma_t^2 (n - 1 + t/(t+1)) in expectation, so for
-    the MLE E[sigma_t^2] = sigma0^2 prod_(j=1..t) (1 - 1/(n j^2)); and
-    mu_(t+1) = mu_t + sigma_t Z / ((t+1) sqrt n), so
-    Var[mu_t] = sum_(j=1..t) E[sigma_(j-1)^2] / (n j^2) <= (pi^2/6) sigma0^2 / n.
+    batches of n points, one from each earlier fitted generation, drawn from
+    N(mu_t, tau sigma_t^2) with tau = ``sampling_scale``. The pooled sum of
+    squares grows by tau sigma_t^2 (n - 1 + t/(t+1)) in expectation, so for the
+    MLE and tau = 1 E[sigma_t^2] = sigma0^2 prod_(j=1..t) (1 - 1/(n j^2)); and
+    mu_(t+1) = mu_t + sqrt(tau) sigma_t Z / ((t+1) sqrt n), so
+    Var[mu_t] = sum_(j=1..t) tau E[sigma_(j-1)^2] / (n j^2) <= (pi^2/6) sigma0^2 / n
+    when tau = 1. For tau != 1 the one-generation factor of E[sigma_t^2] is about
+    1 + (tau - 1)/(t + 1): the expected variance drifts like t^(tau - 1).
 
     Book: {prf:ref}`thm-07-accumulate`
     """
@@ -223,6 +227,7 @@ def accumulate_moments(n: int, generations: int, *, estimator: str = "mle", sigm
     generations = check_int("generations", generations, 0)
     check_choice("estimator", estimator, ESTIMATORS)
     s0 = check_number("sigma0_sq", sigma0_sq, 0.0, strict=True)
+    tau = check_number("sampling_scale", sampling_scale, 0.0, strict=True)
     s = np.empty(generations + 1)
     v = np.zeros(generations + 1)
     s[0] = s0
@@ -232,8 +237,8 @@ def accumulate_moments(n: int, generations: int, *, estimator: str = "mle", sigm
     for t in range(1, generations + 1):
         size = t * n
         s[t] = ess / (size if estimator == "mle" else size - 1)
-        v[t] = v[t - 1] + s[t - 1] / (n * t * t)
-        ess += s[t] * (n - 1 + t / (t + 1))
+        v[t] = v[t - 1] + (tau if t > 1 else 1.0) * s[t - 1] / (n * t * t)
+        ess += tau * s[t] * (n - 1 + t / (t + 1))
     return s, v
 
 
