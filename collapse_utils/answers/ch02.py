@@ -9,28 +9,6 @@ import numpy as np
 from collapse_utils.answers import answer
 from collapse_utils.exact import gaussian
 
-# The givens of the article's first problem (it lost them; these are ours), also
-# chapter 11's problem 1.
-SIGMA0_SQ, N, T, LEVEL = 100.0, 100, 10, 50.0
-
-
-@answer("ex-02-article")
-def article():
-    """Chapter 02: the article's exercise, expected variance after t generations and halving times."""
-    sigma0_sq, n, t, threshold = SIGMA0_SQ, N, T, LEVEL
-    return {
-        "sigma0_sq": sigma0_sq,
-        "n": n,
-        "t": t,
-        "threshold": threshold,
-        "ratio": (n - 1) / n,
-        "var_t": float(gaussian.expected_variance(n, t, sigma0_sq=sigma0_sq)),
-        "t_real": math.log(sigma0_sq / threshold) / math.log(n / (n - 1)),
-        "t_halve": int(gaussian.generations_to_halve(n, fraction=threshold / sigma0_sq)),
-        "t_typical": int(gaussian.generations_to_halve(n, quantity="typical")),
-        "t_unbiased": int(gaussian.generations_to_halve(n, "unbiased", quantity="typical")),
-    }
-
 
 def _chains_needed(n: int, t: int, rel_se: float) -> tuple[float, int]:
     ratio = float(gaussian.variance_of_variance(n, t) / gaussian.expected_variance(n, t) ** 2)

@@ -1,4 +1,4 @@
-"""Answers of chapter 11 (the article's two problems and synthesis exercises).
+"""Answers of chapter 11 (the book's two worked problems and synthesis exercises).
 
 Besides the answer functions, two exact helpers for the law of the fitted
 variance of chapter 02 (its proposition "The law of the fitted variance"): the distribution function of
@@ -14,10 +14,13 @@ import math
 import numpy as np
 
 from collapse_utils.answers import answer
-from collapse_utils.answers.ch02 import LEVEL, SIGMA0_SQ, N, T, article  # problem 1 = ex-02-article
 from collapse_utils.exact import categorical, categorical_mixing, gaussian, gaussian_mixing
 
-# The givens of problem 2: chapter 07's choices (corpus size, human share, generations, rare weight).
+# The givens of problem 1, chosen by the book (chapter 02's variance-decay theorem
+# points here for its worked numbers).
+SIGMA0_SQ, N, T, LEVEL = 100.0, 100, 10, 50.0
+
+# The givens of problem 2, chosen by the book (corpus size, human share, generations, rare weight).
 MIX_N, MIX_HUMAN, MIX_GENS, MIX_W = 1000, 0.05, 10, 0.01
 # Synthesis: horizon at which the two temperatures of chapter 08 are compared.
 TEMP_T = 100
@@ -25,18 +28,17 @@ TEMP_T = 100
 
 @answer("ex-11-expected-variance")
 def expected_variance() -> dict:
-    """Chapter 11, problem 1: expected variance after T generations and the halving time
-    (chapter 02's ex-02-article, with the generations either side of the crossing)."""
-    first = article()
-    t_half = first["t_halve"]
+    """Chapter 11, problem 1: expected variance after T generations and the halving time,
+    with the generations either side of the crossing."""
+    t_half = int(gaussian.generations_to_halve(N, fraction=LEVEL / SIGMA0_SQ))
     return {
         "sigma0_sq": SIGMA0_SQ,
         "n": N,
         "t": T,
         "level": LEVEL,
-        "ratio": first["ratio"],
-        "expected_t": first["var_t"],
-        "t_real": first["t_real"],
+        "ratio": (N - 1) / N,
+        "expected_t": float(gaussian.expected_variance(N, T, sigma0_sq=SIGMA0_SQ)),
+        "t_real": math.log(SIGMA0_SQ / LEVEL) / math.log(N / (N - 1)),
         "t_half": t_half,
         "expected_before": float(gaussian.expected_variance(N, t_half - 1, sigma0_sq=SIGMA0_SQ)),
         "expected_at": float(gaussian.expected_variance(N, t_half, sigma0_sq=SIGMA0_SQ)),

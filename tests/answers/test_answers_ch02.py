@@ -24,24 +24,6 @@ def _log_drift(n: int, k: int) -> float:
     return value
 
 
-def test_article():
-    ans = solve("ex-02-article")
-    sigma0_sq, n, t, threshold = ans["sigma0_sq"], ans["n"], ans["t"], ans["threshold"]
-    assert (sigma0_sq, n, t, threshold) == (100.0, 100, 10, 50.0)
-    factor = stats.chi2(n - 1).mean() / n
-    assert math.isclose(ans["ratio"], factor)
-    # Monte Carlo: sigma_t^2 = sigma0^2 prod of t independent chi2_(n-1)/n
-    rng = np.random.default_rng(3)
-    draws = sigma0_sq * np.prod(stats.chi2(n - 1).rvs(size=(200_000, t), random_state=rng) / n, axis=1)
-    assert abs(draws.mean() - ans["var_t"]) <= Z * draws.std(ddof=1) / math.sqrt(draws.size)
-    # brute force: first t with E[sigma_t^2] < threshold, and first t on the typical path
-    t_mean = next(s for s in range(1, 10_000) if sigma0_sq * factor**s < threshold)
-    assert ans["t_halve"] == t_mean == math.ceil(ans["t_real"])
-    for key, k in (("t_typical", n), ("t_unbiased", n - 1)):
-        drift = _log_drift(n, k)
-        assert ans[key] == next(s for s in range(1, 10_000) if s * drift < math.log(0.5))
-
-
 def test_var_of_var():
     ans = solve("ex-02-var-of-var")
     assert (ans["rel_se_pct"], ans["t"], ans["n_a"], ans["n_b"]) == (10, 100, 100, 20)
