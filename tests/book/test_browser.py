@@ -230,7 +230,8 @@ const column = document.querySelector('article.bd-article').getBoundingClientRec
 const wide = el => el.scrollWidth > column.width + 1 || el.getBoundingClientRect().right > column.right + 1;
 const start = el => el.textContent.trim().slice(0, 60);
 return {
-  code: Array.from(document.querySelectorAll('div.cell_input pre, div.highlight pre')).filter(wide).map(start),
+  code: Array.from(document.querySelectorAll('div.cell_input pre, div.highlight pre'))
+            .filter(el => wide(el) || el.scrollWidth > el.clientWidth + 1).map(start),
   math: Array.from(document.querySelectorAll('mjx-container[display="true"]'))
             .filter(el => wide(el) || wide(el.firstElementChild || el)).map(start),
   page: [document.documentElement.scrollWidth, window.innerWidth],
