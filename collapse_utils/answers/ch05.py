@@ -1,5 +1,9 @@
 """Numeric answers of the exercises of chapter 05, "A VAE on MNIST".
 
+ex-05-sampling-noise compares the decline of the latent spread that
+sampling noise alone would cause (chapter 02's Gaussian refit) with the one
+Shumailov et al. measured.
+
 The answer of ex-05-accumulate is measured: :func:`accumulate_runs` runs the
 chapter's VAE loop under replace and accumulate, :func:`accumulate_summary`
 summarises the latent spreads; the chapter calls both with its parameters.
@@ -10,9 +14,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy import optimize, special
 
 from collapse_utils import loop
 from collapse_utils.answers import answer
+from collapse_utils.exact import gaussian
 
 
 @answer("ex-05-kl")
@@ -28,46 +34,65 @@ def kl_diagonal() -> dict[str, float]:
             "kl1": float(per_coordinate[0]), "kl2": float(per_coordinate[1]), "kl": float(per_coordinate.sum())}
 
 
-@answer("ex-05-params")
-def parameter_count() -> dict[str, float]:
-    """Chapter 05: parameters of the chapter's convolutional VAE, layer by layer
-    (weights + biases; a k x k convolution from c_in to c_out channels has
-    c_in c_out k^2 + c_out).
+# --- ex-05-sampling-noise -------------------------------------------------
 
-    Book: {ref}`ex-05-params`
+#: Shumailov et al. (2024): the latent spread of their VAEs at generations
+#: 0 to 4 (the chapter's PAPER_SPREAD)
+PAPER_SPREAD = (0.674, 0.608, 0.527, 0.468, 0.433)
+
+#: the chapter's n_train (digits per generation) under each profile: the
+#: paper's full MNIST, the book's offline split, the smoke test's
+SAMPLING_NOISE_SIZES = {"paper": 60000, "book": 4000, "smoke": 500}
+
+
+@answer("ex-05-sampling-noise")
+def sampling_noise() -> dict[str, float]:
+    """Chapter 05: how fast sampling noise alone would shrink the latent
+    spread, against the decline that Shumailov et al. measured.
+
+    A linear-Gaussian latent model refitted by maximum likelihood is a
+    Gaussian refit, so every fixed direction's variance follows chapter 02's
+    chain: a factor (n - 1)/n per generation in expectation
+    (``mean_factor``), drift delta_n = psi((n - 1)/2) + log(2/n) of its
+    logarithm, so a typical path's spread shrinks by ``typical_factor`` =
+    exp(delta_n / 2) per generation (paper's n). The spread, a
+    standard deviation, halves when the variance falls to a quarter:
+    ``halve_<profile>`` (a typical path), ``halve_mean`` (the expected
+    variance, paper's n), ``halve_variance`` (the variance halves, a typical
+    path, paper's n). The paper's decline: ``slope`` of log s_t by least
+    squares, ``factor`` = exp(slope) per generation, ``paper_halve``
+    generations to halve, ``speedup`` = halve_paper / paper_halve, and
+    ``n_equiv``, the (real) n at which a typical path's spread falls as
+    fast, delta_n / 2 = slope.
+
+    Book: {ref}`ex-05-sampling-noise`
     """
-    latent, width, k = 20, 16, 4
-    w, hidden, flat = width, 8 * width, 2 * width * 7 * 7
+    out: dict[str, float] = {f"paper{t}": s for t, s in enumerate(PAPER_SPREAD)}
+    out["paper_last"] = len(PAPER_SPREAD) - 1
+    out |= {f"{name}_n": n for name, n in SAMPLING_NOISE_SIZES.items()}
+    n = SAMPLING_NOISE_SIZES["paper"]
+    out["mean_factor"] = (n - 1) / n  # of the variance, in expectation
+    out["typical_factor"] = math.exp(gaussian.log_variance_drift(n) / 2)
+    out["noise_loss"] = 1 - out["typical_factor"]  # of the spread
+    for name, size in SAMPLING_NOISE_SIZES.items():  # spread to a half
+        out[f"halve_{name}"] = gaussian.generations_to_halve(
+            size, quantity="typical", fraction=0.25)
+    out["halve_mean"] = gaussian.generations_to_halve(
+        n, quantity="mean", fraction=0.25)
+    out["halve_variance"] = gaussian.generations_to_halve(n, quantity="typical")
+    # least squares on the logs, in closed form
+    t, y = np.arange(len(PAPER_SPREAD)), np.log(PAPER_SPREAD)
+    slope = float(np.sum((t - t.mean()) * (y - y.mean()))
+                  / np.sum((t - t.mean()) ** 2))
+    out |= {"slope": slope, "factor": math.exp(slope),
+            "loss": 1 - math.exp(slope), "paper_halve": math.log(0.5) / slope}
+    out["speedup"] = out["halve_paper"] / out["paper_halve"]
 
-    def conv(c_in, c_out):
-        return c_in * c_out * k * k + c_out
+    def spread_drift(m):  # of log sd, a typical path, for real m >= 2
+        return (special.digamma((m - 1) / 2) + math.log(2 / m)) / 2
 
-    def dense(n_in, n_out):
-        return n_in * n_out + n_out
-
-    encoder = [conv(1, w), conv(w, 2 * w), dense(flat, hidden), dense(hidden, 2 * latent)]
-    # a transposed convolution from c_in to c_out channels has as many parameters as a convolution
-    decoder = [dense(latent, hidden), dense(hidden, flat), conv(2 * w, w), conv(w, 1)]
-    total = sum(encoder) + sum(decoder)
-    dense_flat = dense(flat, hidden) + dense(hidden, flat)
-    return {"latent": latent, "width": width, "conv1": encoder[0], "conv2": encoder[1],
-            "enc_dense": encoder[2], "enc_out": encoder[3], "encoder": sum(encoder),
-            "decoder": sum(decoder), "total": total, "flat": flat, "hidden": hidden,
-            "dense_share": dense_flat / total}
-
-
-@answer("ex-05-entropy")
-def histogram_entropy() -> dict[str, float]:
-    """Chapter 05: the entropy in bits of a uniform ten-digit histogram and of a
-    collapsed one with four digits left, and the effective number of digits 2^H.
-
-    Book: {ref}`ex-05-entropy`
-    """
-    counts = [1600, 1200, 800, 400]  # ones, sevens, nines, fours; no other digit
-    p = np.array(counts) / sum(counts)
-    collapsed = float(-(p * np.log2(p)).sum())
-    return {"c1": counts[0], "c7": counts[1], "c9": counts[2], "c4": counts[3], "total": sum(counts),
-            "uniform": math.log2(10), "collapsed": collapsed, "effective": 2**collapsed}
+    out["n_equiv"] = optimize.brentq(lambda m: spread_drift(m) - slope, 2, n)
+    return out
 
 
 # --- ex-05-accumulate, measured ---------------------------------------------

@@ -10,43 +10,6 @@ from collapse_utils.answers import answer
 HAMLET = "to be or not to be that is the question"  # the text of ex-06-distinct
 
 
-@answer("ex-06-params")
-def parameter_count() -> dict[str, float]:
-    """Chapter 06: parameters of the chapter's transformer (book profile), from the
-    shapes of its layers: token and position embeddings, per block two layer norms,
-    the query/key/value and output projections and the two-layer MLP, a final layer
-    norm, and no output matrix (it is tied to the token embedding).
-
-    Book: {ref}`ex-06-params`
-    """
-    vocab, context, d, layers = 1024, 128, 128, 2
-    embeddings = vocab * d + context * d
-    layer_norm = 2 * d  # scale and shift
-    attention = (d * 3 * d + 3 * d) + (d * d + d)
-    mlp = (d * 4 * d + 4 * d) + (4 * d * d + d)
-    block = 2 * layer_norm + attention + mlp
-    total = embeddings + layers * block + layer_norm
-    return {"vocab": vocab, "context": context, "d": d, "layers": layers, "embeddings": embeddings,
-            "attention": attention, "mlp": mlp, "block": block, "total": total,
-            "untied_extra": vocab * d, "embedding_share": embeddings / total}
-
-
-@answer("ex-06-perplexity")
-def perplexities() -> dict[str, float]:
-    """Chapter 06: the perplexity of a uniform model over the vocabulary, of a model
-    giving the next tokens probabilities 1/2, 1/4, 1/8, 1/16, and of a mean
-    cross-entropy of 3.5 nats per token (also in bits).
-
-    Book: {ref}`ex-06-perplexity`
-    """
-    vocab = 1024
-    probabilities = [1 / 2, 1 / 4, 1 / 8, 1 / 16]
-    nll = -sum(math.log(p) for p in probabilities) / len(probabilities)
-    loss = 3.5
-    return {"vocab": vocab, "uniform": math.exp(math.log(vocab)), "nll": nll, "ppl": math.exp(nll),
-            "loss": loss, "loss_ppl": math.exp(loss), "loss_bits": loss / math.log(2)}
-
-
 def _bleu(candidate: list[str], references: list[list[str]], max_order: int = 4) -> float:
     # sentence BLEU (0-100) by its definition: the geometric mean of the clipped n-gram
     # precisions, n = 1..max_order, times the brevity penalty against the closest length

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import math
+from pathlib import Path
+
+import nbformat
 import numpy as np
 import pytest
 import torch
@@ -9,6 +14,8 @@ from scipy import stats
 from torch.distributions import Independent, Normal, kl_divergence
 
 from collapse_utils.answers import ch05, solve
+from collapse_utils.book import params
+from collapse_utils.exact import gaussian
 from collapse_utils.families import vae
 from collapse_utils.measures import digits
 
@@ -31,32 +38,108 @@ def test_kl_of_a_diagonal_gaussian_to_the_standard_normal():
     assert float(loss - bce) == pytest.approx(a["kl"], rel=1e-6)
 
 
-def test_parameters_of_the_chapter_vae_at_width_16():
-    a = solve("ex-05-params")
-    assert (a["latent"], a["width"]) == (20, 16)
-    model = vae.ConvVAE(a["latent"], a["width"])
-    assert a["total"] == sum(p.numel() for p in model.parameters())
-    assert a["encoder"] == sum(p.numel() for p in model.encoder.parameters())
-    assert a["decoder"] == sum(p.numel() for p in model.decoder.parameters())
-    layers = [m for m in model.encoder if sum(p.numel() for p in m.parameters())]
-    assert [a["conv1"], a["conv2"], a["enc_dense"], a["enc_out"]] == [
-        sum(p.numel() for p in m.parameters()) for m in layers]
-    assert a["flat"] == model.encoder[5].in_features and a["hidden"] == model.encoder[5].out_features
-    dense = model.encoder[5].weight.numel() + model.encoder[5].bias.numel()
-    dense += model.decoder[2].weight.numel() + model.decoder[2].bias.numel()
-    assert a["dense_share"] == pytest.approx(dense / a["total"])
+# --- ex-05-sampling-noise ---------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK = ROOT / "notebooks" / "05_vae_mnist.ipynb"
 
 
-def test_entropy_of_a_uniform_and_a_collapsed_digit_histogram():
-    a = solve("ex-05-entropy")
-    assert a["uniform"] == pytest.approx(stats.entropy(np.ones(10), base=2), rel=1e-12)
-    histogram = np.zeros(10)
-    histogram[[1, 7, 9, 4]] = [a["c1"], a["c7"], a["c9"], a["c4"]]
-    assert histogram.tolist() == [0, 1600, 0, 0, 400, 0, 0, 1200, 0, 800] and a["total"] == histogram.sum()
-    assert a["collapsed"] == pytest.approx(stats.entropy(histogram, base=2), rel=1e-12)
-    assert a["collapsed"] == pytest.approx(digits.histogram_entropy(np.r_[histogram, 0]), rel=1e-12)
-    # 2^H digits equally often would have the same entropy
-    assert a["effective"] == pytest.approx(2 ** stats.entropy(histogram, base=2), rel=1e-12)
+def notebook_paper_spread() -> list[float]:
+    """The chapter's PAPER_SPREAD, read from its code cell."""
+    for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        for node in ast.walk(ast.parse(cell.source)):
+            if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["PAPER_SPREAD"]:
+                return ast.literal_eval(node.value)
+    raise AssertionError("no PAPER_SPREAD in the chapter")
+
+
+def log_chi2_drift(n: float) -> float:
+    """E[log(chi2_(n-1) / n)] by numerical quadrature of the chi-square density
+    (not the digamma formula), over the mean +- 40 standard deviations."""
+    df = n - 1
+    sd = math.sqrt(2 * df)
+    return stats.chi2(df).expect(lambda c: math.log(c / n), lb=max(0.0, df - 40 * sd), ub=df + 40 * sd,
+                                 epsabs=1e-14, epsrel=1e-12)
+
+
+def test_sampling_noise_givens_are_the_chapters():
+    a = solve("ex-05-sampling-noise")
+    spread = notebook_paper_spread()
+    assert a["paper_last"] == len(spread) - 1
+    assert [a[f"paper{t}"] for t in range(len(spread))] == spread
+    for name in ("paper", "book", "smoke"):  # the chapter's n_train under each profile
+        values = params.profile(name, root=ROOT, notebooks=[NOTEBOOK])["05_vae_mnist"]
+        assert a[f"{name}_n"] == values["n_train"], name
+
+
+def test_a_fixed_direction_of_a_linear_gaussian_refit_follows_chapter_02s_chain():
+    """Monte Carlo of the linear-Gaussian latent model h = b + W z refitted by maximum
+    likelihood (W = V L^(1/2) from the eigendecomposition V L V^T of the sample covariance
+    with divisor n), from a correlated start: the variance along a fixed direction has mean
+    ((n-1)/n)^t and log-drift t delta_n. Tolerance: 4 standard errors of the chains' means."""
+    n, d, chains, generations = 5, 3, 200_000, 3
+    rng = np.random.default_rng(2024)
+    w0 = np.array([[1.0, 0.0, 0.0], [0.8, 0.6, 0.0], [-0.5, 0.3, 1.2]])
+    b, w = np.zeros((chains, d)), np.tile(w0, (chains, 1, 1))
+    for _ in range(generations):
+        h = b[:, None] + rng.standard_normal((chains, n, d)) @ np.swapaxes(w, 1, 2)
+        b = h.mean(axis=1)
+        centred = h - b[:, None]
+        values, vectors = np.linalg.eigh(np.einsum("cki,ckj->cij", centred, centred) / n)
+        w = vectors * np.sqrt(np.clip(values, 0, None))[:, None]  # w w^T = sample covariance
+    a = np.array([0.3, -1.0, 2.0])
+    ratio = ((a @ w) ** 2).sum(-1) / (a @ w0 @ w0.T @ a)
+    se = ratio.std(ddof=1) / math.sqrt(chains)
+    assert abs(ratio.mean() - ((n - 1) / n) ** generations) < 4 * se
+    logs = np.log(ratio)
+    se = logs.std(ddof=1) / math.sqrt(chains)
+    assert abs(logs.mean() - generations * log_chi2_drift(n)) < 4 * se
+
+
+def test_sampling_noise_halving_times_by_brute_force():
+    a = solve("ex-05-sampling-noise")
+    for name in ("paper", "book", "smoke"):
+        n = a[f"{name}_n"]
+        drift = log_chi2_drift(n)
+        t = 1
+        while t * drift >= math.log(0.25):  # a typical path's spread above half
+            t += 1
+        assert a[f"halve_{name}"] == t, name
+    n = a["paper_n"]
+    drift = log_chi2_drift(n)
+    assert a["typical_factor"] == pytest.approx(math.exp(drift / 2), rel=1e-12)
+    assert a["noise_loss"] == pytest.approx(-math.expm1(drift / 2), rel=1e-6)
+    assert a["mean_factor"] == pytest.approx(stats.chi2(n - 1).mean() / n, rel=1e-15)
+    t = 1
+    while t * drift >= math.log(0.5):  # a typical path's variance above half
+        t += 1
+    assert a["halve_variance"] == t
+    t, mean = 0, 1.0
+    while mean >= 0.25:  # the expected variance: a product of (n-1)/n factors
+        mean *= (n - 1) / n
+        t += 1
+    assert a["halve_mean"] == t
+    assert a["halve_paper"] == pytest.approx(n * math.log(2), rel=1e-3)  # about n log 2
+
+
+def test_least_squares_fit_of_the_paper_spread():
+    a = solve("ex-05-sampling-noise")
+    t = np.arange(a["paper_last"] + 1)
+    y = np.log([a[f"paper{k}"] for k in t])
+    slope, _ = np.polyfit(t, y, 1)
+    assert a["slope"] == pytest.approx(slope, rel=1e-10)
+    assert a["slope"] == pytest.approx(stats.linregress(t, y).slope, rel=1e-10)
+    assert a["factor"] == pytest.approx(math.exp(slope), rel=1e-10)
+    assert a["loss"] == pytest.approx(1 - a["factor"], rel=1e-12)
+    assert math.exp(slope * a["paper_halve"]) == pytest.approx(0.5, rel=1e-10)
+    assert a["speedup"] == pytest.approx(a["halve_paper"] / a["paper_halve"], rel=1e-12)
+    # n_equiv: a typical path's spread falls as fast as the paper's, by quadrature ...
+    assert log_chi2_drift(a["n_equiv"]) / 2 == pytest.approx(slope, rel=1e-6)
+    # ... and it lies between the integers whose library drifts bracket the slope
+    low, high = math.floor(a["n_equiv"]), math.ceil(a["n_equiv"])
+    assert gaussian.log_variance_drift(low) / 2 < slope < gaussian.log_variance_drift(high) / 2
 
 
 # --- ex-05-accumulate, measured: the runs on a tiny configuration ------------------
