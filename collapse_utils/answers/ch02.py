@@ -7,7 +7,7 @@ import math
 import numpy as np
 
 from collapse_utils.answers import answer
-from collapse_utils.exact import gaussian
+from collapse_utils.exact import gaussian, gaussian_mixing
 
 
 def _chains_needed(n: int, t: int, rel_se: float) -> tuple[float, int]:
@@ -67,4 +67,24 @@ def mvn_det():
         "mean_factor": (n - 1) / n,
         "mean_factor_d": ((n - 1) / n) ** d,
         "typical_per_dim": math.exp(gaussian.log_det_drift(n, d) / d),
+    }
+
+
+@answer("ex-02-growing")
+def growing_square():
+    """Chapter 02: E[sigma_t^2] under n_t = n t^2, Euler's product and the accumulate limit of chapter 07."""
+    n, horizon = 10, 100_000
+    sizes = n * np.arange(1, horizon + 1, dtype=np.int64) ** 2
+    x = math.pi / math.sqrt(n)
+    sum_inv = math.pi**2 / (6 * n)  # sum_t 1 / n_t
+    return {
+        "n": n,
+        "horizon": horizon,
+        "product": float(gaussian.schedule_expected_variance(sizes)[-1]),
+        "tail": 1 / (n * horizon),  # the factors beyond the horizon lose at most this share
+        "limit": math.sin(x) / x,
+        "acc_limit": gaussian_mixing.accumulate_variance_limit(n),
+        "sum_inv": sum_inv,
+        "lower": 1 - sum_inv,
+        "upper": math.exp(-sum_inv),
     }

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
+from scipy import optimize, stats
 
 from collapse_utils.answers import answer
-from collapse_utils.exact import filtering, gaussian_mixing
+from collapse_utils.exact import gaussian, gaussian_mixing
 
 
 @answer("ex-07-unbiased")
@@ -40,34 +40,64 @@ def accumulate_n():
     }
 
 
-@answer("ex-07-detector")
-def detector():
-    """Chapter 07: effective real fraction and kept share of a filtered crawl."""
-    s, r, f = 0.6, 0.8, 0.1
+def _stability_edge(n, tau):
+    """The real share lambda at which the mix recursion's radius is one."""
+
+    def excess(lam):
+        return float(gaussian_mixing.mix_contraction(n, lam, sampling_scale=tau)) - 1
+
+    return optimize.brentq(excess, 1e-6, 1 - 1e-9, xtol=1e-14)
+
+
+@answer("ex-07-biased-fixed-point")
+def biased_fixed_point():
+    """Chapter 07: mix with a sampler N(mu, tau sigma^2): fixed point, edge."""
+    n, lam, tau_a, tau_b = 100, 0.1, 1.05, 1.2
+    slope_a, slope_b = tau_a * (1 - lam), tau_b * (1 - lam)  # large n
+    exact_a = gaussian_mixing.mix_fixed_point(n, lam, sampling_scale=tau_a)
+    radius_a, radius_b = (float(gaussian_mixing.mix_contraction(
+        n, lam, sampling_scale=tau)) for tau in (tau_a, tau_b))
+    edge_a, edge_b = _stability_edge(n, tau_a), _stability_edge(n, tau_b)
     return {
-        "s": s,
-        "r": r,
-        "f": f,
-        "human_kept": (1 - s) * (1 - f),
-        "synthetic_kept": s * (1 - r),
-        "lam_eff": float(filtering.effective_real_fraction(s, r, f)),
-        "kept": float(filtering.kept_fraction(s, r, f)),
+        "n": n,
+        "lam": lam,
+        "tau_a": tau_a,
+        "tau_b": tau_b,
+        "slope_a": slope_a,
+        "slope_b": slope_b,
+        "gain_a": 1 / (1 - slope_a),
+        "s_approx_a": lam / (1 - slope_a),
+        "s_exact_a": exact_a[0],
+        "radius_a": radius_a,
+        "radius_b": radius_b,
+        "edge_approx_a": 1 - 1 / tau_a,
+        "edge_approx_b": 1 - 1 / tau_b,
+        "edge_a": edge_a,
+        "edge_b": edge_b,
+        "rho_approx_a": 1 / (tau_a - 1),
+        "rho_approx_b": 1 / (tau_b - 1),
+        "rho_a": (1 - edge_a) / edge_a,
+        "rho_b": (1 - edge_b) / edge_b,
     }
 
 
-@answer("ex-07-enough-real")
-def enough_real():
-    """Chapter 07: smallest n whose fresh-mix fixed point keeps 99% of the variance at lambda = 0.1."""
-    lam, tol = 0.1, 0.01
-    sizes = np.arange(10, 2000, 10)  # multiples of 10, so that k = lam * n is a whole number
-    deficits = np.array([1 - gaussian_mixing.mix_fixed_point(int(m), lam)[0] for m in sizes])
-    n_min = int(sizes[np.argmax(deficits <= tol)])
-    approx = (1 / ((2 - lam) * tol) - 1 + lam) / lam  # solves 1/((2-lam)(lam n + 1 - lam)) = tol
+@answer("ex-07-pathwise")
+def pathwise_floor():
+    """Chapter 07: the chi-square bound on P(sigma_t^2 < eps sigma0^2) under fresh mix, and replace's exact law."""
+    n, lam, eps, risk = 200, 0.05, 0.05, 0.01
+    k = round(lam * n)
     return {
+        "n": n,
         "lam": lam,
-        "tol": tol,
-        "n_min": n_min,
-        "k_min": round(lam * n_min),
-        "deficit_at_n_min": float(1 - gaussian_mixing.mix_fixed_point(n_min, lam)[0]),
-        "n_approx": math.ceil(approx),
+        "k": k,
+        "eps": eps,
+        "threshold": k * eps / lam,  # the chi-square argument k eps / lambda
+        "bound": float(stats.chi2.cdf(k * eps / lam, k - 1)),
+        "risk": risk,
+        "eps_at_risk": float(lam * stats.chi2.ppf(risk, k - 1) / k),
+        "s_fixed": gaussian_mixing.mix_fixed_point(n, lam)[0],
+        "t_a": 200,
+        "t_b": 1000,
+        "replace_a": gaussian.variance_cdf(n, 200, eps),
+        "replace_b": gaussian.variance_cdf(n, 1000, eps),
     }

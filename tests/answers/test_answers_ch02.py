@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from scipy import integrate, stats
 
 from collapse_utils.answers import solve
+from collapse_utils.exact import gaussian_mixing
 
 Z = 4.0  # standard errors allowed for Monte-Carlo means
 
@@ -74,3 +76,33 @@ def test_mvn_det():
     assert math.isclose(ans["mean_factor"], stats.chi2(n - 1).mean() / n)
     assert math.isclose(ans["mean_factor_d"], ans["mean_factor"] ** d)
     assert abs(ans["per_dim"] - ans["per_dim_approx"]) < 0.01  # the first-order expansion is close
+
+
+def test_growing_square():
+    """n_t = n t^2: Euler's sine formula, an explicit product of 10^6 factors, chapter 07's accumulate limit,
+    and a Monte-Carlo run of accumulation (fixed seed, Z standard errors) for the equality at every generation."""
+    ans = solve("ex-02-growing")
+    n, horizon = ans["n"], ans["horizon"]
+    assert (n, horizon) == (10, 100_000)
+    sine = math.sin(math.pi / math.sqrt(n)) / (math.pi / math.sqrt(n))
+    j = np.arange(1, 1_000_001, dtype=float)
+    log_factors = np.log1p(-1 / (n * j * j))
+    explicit = math.exp(log_factors.sum() - 1 / (n * j.size))  # the tail beyond 10^6, to first order
+    assert ans["limit"] == pytest.approx(sine, rel=1e-12)
+    assert explicit == pytest.approx(sine, rel=1e-10)
+    assert ans["acc_limit"] == pytest.approx(gaussian_mixing.accumulate_variance_limit(n), rel=1e-12)
+    assert ans["acc_limit"] == pytest.approx(sine, rel=1e-12)
+    # the product up to the horizon, and the tail bound: product (1 - 1/(n T)) <= limit <= product
+    assert ans["product"] == pytest.approx(math.exp(log_factors[:horizon].sum()), rel=1e-11)
+    assert ans["product"] * (1 - ans["tail"]) <= sine <= ans["product"]
+    assert ans["tail"] == pytest.approx(1 / (n * horizon))
+    # the bounds from sum_t 1/n_t = pi^2 / (6 n)
+    assert ans["sum_inv"] == pytest.approx((1 / (n * j * j)).sum() + 1 / (n * j.size), rel=1e-10)
+    assert ans["lower"] == pytest.approx(1 - ans["sum_inv"]) and ans["upper"] == pytest.approx(math.exp(-ans["sum_inv"]))
+    assert ans["lower"] < sine < ans["upper"]
+    # accumulation has the same expectation at every generation, not only in the limit
+    t = 12
+    _, variances = gaussian_mixing.simulate_accumulate(n, t, 40_000, seed=np.random.default_rng(6))
+    mean, se = variances.mean(axis=0), variances.std(axis=0, ddof=1) / math.sqrt(variances.shape[0])
+    expected = np.cumprod(np.concatenate([[1.0], 1 - 1 / (n * np.arange(1, t + 1) ** 2)]))
+    assert np.all(np.abs(mean[1:] - expected[1:]) <= Z * se[1:])
