@@ -45,3 +45,35 @@ def one_shot() -> dict[str, float]:
     star, _ = gaussian_mixing.mix_fixed_point(n, lam)
     return {"n": n, "lam": lam, "share": 1 - lam, "t": t, "one_shot": float(s[2]), "iterative": float(s[t]),
             "fixed_point": star, "replace": (1 - 1 / n) ** t}
+
+
+@answer("ex-10-fixed-error")
+def fixed_error() -> dict[str, float]:
+    """Chapter 10: one-shot deficit when the generator's variance error is a fixed factor.
+
+    The generator is the MLE fit to n real points sampled with its variance
+    multiplied by 1 - e (a temperature tau = 1 - e, chapter 08), an error that
+    does not shrink with n; the final model is the MLE fit to lam * n fresh
+    real points and a * n generated ones (a = 1 - lam). Its variance deficit is
+    a e + (lam^2 + 2 a (1 - e)) / n - a (1 - e) / n^2, never below a e.
+
+    Book: {ref}`ex-10-fixed-error`
+    """
+    e, share = 0.02, 0.5
+    lam = 1 - share
+    slope = lam**2 + 2 * share * (1 - e)
+
+    def deficit(n: int, error: float = e) -> float:
+        return (share * error + (lam**2 + 2 * share * (1 - error)) / n
+                - share * (1 - error) / n**2)
+
+    sizes = {"small": 100, "mid": 1000, "large": 10_000}
+    values = {"e": e, "share": share, "lam": lam, "tau": 1 - e,
+              "floor": share * e, "slope": slope,
+              "n_cross": slope / (share * e)}
+    for name, n in sizes.items():
+        values[f"n_{name}"] = n
+        values[f"deficit_{name}"] = deficit(n)
+    values["clean_large"] = deficit(sizes["large"], 0.0)
+    values["ratio_large"] = values["deficit_large"] / values["clean_large"]
+    return values

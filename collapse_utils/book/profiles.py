@@ -161,11 +161,11 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
     "10_common_confusions": {
         "task_n": Param(int, low=10),
         "task_generations": Param(int, low=2),
-        "task_chains": Param(int, low=1),
+        "task_chains": Param(int, low=3),  # a spread needs at least 3 seeds
         "shift": Param(float, low=0.0),
         "family_n": Param(int, low=10),
         "family_generations": Param(int, low=1),
-        "family_chains": Param(int, low=1),
+        "family_chains": Param(int, low=3),
         "n": Param(int, low=10),
         "real_fraction": Param(float, low=0.01, high=1.0),
         "generations": Param(int, low=2),
@@ -231,7 +231,7 @@ PROFILES: dict[str, dict[str, dict]] = {
             "vocab": 20_000, "tokens_max": 100_000, "sim_chains": 1, "gen_tokens": 5000, "generations": 3, "k": 100,
         },
         "10_common_confusions": {
-            "task_generations": 4, "task_chains": 2, "family_n": 100, "family_generations": 3, "family_chains": 2,
+            "task_generations": 4, "task_chains": 3, "family_n": 100, "family_generations": 3, "family_chains": 3,
             "generations": 8, "loop_chains": 20,
         },
         "11_exercises": {"chains": 400, "horizon_chains": 200, "mix_chains": 400},

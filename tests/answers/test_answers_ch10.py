@@ -80,3 +80,55 @@ def test_one_shot_by_simulation():
     # replace: n sigma^2 / sigma_prev^2 ~ chi2(n-1), product of t independent factors
     prod = np.prod(rng.chisquare(n - 1, (chains, t)) / n, axis=1)
     assert abs(prod.mean() - a["replace"]) < 4 * prod.std() / math.sqrt(chains)
+
+
+def _one_shot_fixed_error(n, share, e, chains, rng):
+    """Simulated sigma_2^2 of the one-shot model when the generator's variance is
+    shrunk by the fixed factor 1 - e (sigma_0 = 1): fit n real points, sample
+    share * n points from N(mu_1, (1 - e) sigma_1^2), pool them with fresh real
+    points, and fit again (MLE)."""
+    m = int(round(share * n))
+    x = rng.standard_normal((chains, n))
+    mu, var = x.mean(axis=1, keepdims=True), x.var(axis=1, keepdims=True)
+    syn = mu + np.sqrt((1 - e) * var) * rng.standard_normal((chains, m))
+    pooled = np.concatenate([rng.standard_normal((chains, n - m)), syn], axis=1)
+    return pooled.var(axis=1)
+
+
+def test_fixed_error_by_simulation():
+    """The deficit formula against a simulation of the whole procedure, at the
+    exercise's n = 100 and at n = 8 (where the 1/n^2 term is about seven
+    standard errors, so the exact finite-n form is tested); tolerance 4 SE."""
+    a = solve("ex-10-fixed-error")
+    e, share = a["e"], a["share"]
+    assert (e, share, a["n_small"], a["n_mid"], a["n_large"]) == (0.02, 0.5, 100, 1000, 10_000)
+    rng = np.random.default_rng(14)
+    for n, chains in ((a["n_small"], 100_000), (8, 400_000)):
+        var = _one_shot_fixed_error(n, share, e, chains, rng)
+        deficit = (share * e + (a["lam"] ** 2 + 2 * share * (1 - e)) / n
+                   - share * (1 - e) / n**2)
+        if n == a["n_small"]:
+            assert deficit == a["deficit_small"]
+        se = var.std() / math.sqrt(chains)
+        assert abs((1 - var.mean()) - deficit) < 4 * se, (n, 1 - var.mean(), deficit, se)
+
+
+def test_fixed_error_limits():
+    """Without the fixed error the formula is chapter 10's one-shot deficit (the
+    exact recursion of chapter 07, gaussian_mixing.mix_moments); with it the
+    deficit never falls below the floor a e, approached like slope / n."""
+    from collapse_utils.exact import gaussian_mixing
+
+    a = solve("ex-10-fixed-error")
+    n = a["n_large"]
+    s, _ = gaussian_mixing.mix_moments(n, a["lam"], 2)
+    assert math.isclose(a["clean_large"], 1 - s[2], rel_tol=1e-6)
+    assert math.isclose(a["floor"], a["share"] * a["e"])
+    assert math.isclose(a["tau"], 1 - a["e"])
+    for name in ("small", "mid", "large"):
+        gap = a[f"deficit_{name}"] - a["floor"]
+        assert 0 < gap < a["slope"] / a[f"n_{name}"]
+    # the 1/n part equals the floor at n_cross: below it the 1/n part dominates
+    assert math.isclose(a["slope"] / a["n_cross"], a["floor"])
+    assert a["n_small"] < a["n_cross"] < a["n_mid"]
+    assert math.isclose(a["ratio_large"], a["deficit_large"] / a["clean_large"])

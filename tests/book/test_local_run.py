@@ -27,12 +27,14 @@ ROOT = Path(__file__).resolve().parents[2]
 RECORD = "application/papermill.record/"
 
 # The chapters a reader can run without torch: none of them imports torch,
-# torchvision, families.vae, families.lm or measures.digits (see how_to_run.md).
+# torchvision, families.vae, families.lm, families.gradient_gmm or measures.digits
+# (see how_to_run.md).
 TORCH_FREE = ["01_retraining_loop", "02_variance_decay", "03_tails_vanish", "04_gaussian_mixtures",
-              "09_tale_of_tails", "10_common_confusions", "11_exercises"]
+              "09_tale_of_tails", "11_exercises"]
 TORCH_MODULES = re.compile(
     r"^\s*(import torch|from torch|import torchvision|from torchvision"
-    r"|from collapse_utils\.families import (vae|lm)\b|from collapse_utils\.families\.(vae|lm)\b"
+    r"|from collapse_utils\.families import (vae|lm|gradient_gmm)\b"
+    r"|from collapse_utils\.families\.(vae|lm|gradient_gmm)\b"
     r"|from collapse_utils\.measures import digits|from collapse_utils\.measures\.digits"
     r"|from collapse_utils import .*\bsamplers\b)",
     re.M,
