@@ -96,3 +96,22 @@ def check_bool(name: str, value: Any) -> bool:
         raise ValueError(f"{name} must be True or False; got {value!r}")
     return value
 
+
+
+def check_sample_1d(name: str, data: Any, minimum: int, minimum_name: str | None = None) -> np.ndarray:
+    """``data`` as a float vector of at least ``minimum`` finite numbers, from shape
+    ``(n,)`` or ``(n, 1)``; a ``ValueError`` naming ``name`` and the shape otherwise
+    (and the parameter that sets the minimum, ``minimum_name``, if given).
+
+    Book: {doc}`book/how_to_run`
+    """
+    x = np.asarray(data, dtype=float)
+    if x.ndim == 2 and x.shape[1] == 1:
+        x = x[:, 0]
+    if x.ndim != 1 or len(x) < minimum or not np.all(np.isfinite(x)):
+        raise ValueError(
+            f"{name} must be finite numbers of shape (n,) or (n, 1) with n >= "
+            f"{minimum_name + ' = ' if minimum_name else ''}{minimum}; "
+            f"got shape {np.shape(data)}"
+        )
+    return x

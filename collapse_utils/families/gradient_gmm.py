@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from collapse_utils.checks import check_int, check_positive
+from collapse_utils.checks import check_int, check_positive, check_sample_1d
 from collapse_utils.families.gmm import GMMModel, check_model, sample_gmm
 from collapse_utils.loop import seed_torch
 
@@ -40,15 +40,7 @@ def check_data(data, n_components: int) -> np.ndarray:
 
     Book: {ref}`def-10-arms`
     """
-    x = np.asarray(data, dtype=float)
-    if x.ndim == 2 and x.shape[1] == 1:
-        x = x[:, 0]
-    if x.ndim != 1 or len(x) < n_components or not np.all(np.isfinite(x)):
-        raise ValueError(
-            f"data must be finite numbers of shape (n,) or (n, 1) with n >= "
-            f"n_components = {n_components}; got shape {np.shape(data)}"
-        )
-    return x
+    return check_sample_1d("data", data, n_components, "n_components")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from collapse_utils.checks import check_int, check_positive
+from collapse_utils.checks import check_int, check_positive, check_sample_1d
 
 __all__ = ["BANDWIDTHS", "KDEModel", "KDEFamily", "HistogramModel", "HistogramFamily"]
 
@@ -34,15 +34,7 @@ BANDWIDTHS = ("scott", "silverman")
 
 
 def _column(data, minimum: int) -> np.ndarray:
-    x = np.asarray(data, dtype=float)
-    if x.ndim == 2 and x.shape[1] == 1:
-        x = x[:, 0]
-    if x.ndim != 1 or len(x) < minimum or not np.all(np.isfinite(x)):
-        raise ValueError(
-            f"data must be a finite 1-D array or an array of shape (n, 1) with n >= {minimum}; "
-            f"got shape {np.shape(data)}"
-        )
-    return x
+    return check_sample_1d("data", data, minimum)
 
 
 class KDEModel:
