@@ -143,6 +143,7 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "gauss_n": Param(int, low=3),
         "gauss_chains": Param(int, low=10),
         "lm_generations": Param(int, low=1),
+        "lm_seeds": Param(int, low=3),  # a spread needs at least 3 seeds
         "lm_temp_low": Param(float, low=0.05, high=1.0),
         "lm_temp_high": Param(float, low=1.0, high=5.0),
         "seed": SEED,
