@@ -1,77 +1,78 @@
-"""Numeric answers of chapter 09's exercises ("A tale of tails")."""
+"""Numeric answers of chapter 09's exercises ("Mitigations: sampling and diversity")."""
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
-from scipy import optimize, special
-
+from collapse_utils import samplers
 from collapse_utils.answers import answer
-from collapse_utils.exact import zipf
+from collapse_utils.exact import gaussian, zipf
+
+VOCAB, BETA = 2000, 1.5  # the Zipf model of chapter 09 (its book parameters)
 
 
-@answer("ex-09-beta-one")
-def beta_one():
-    """Chapter 09: the clean exponent near beta = 1 and the data needed to halve the error."""
+@answer("ex-09-compound")
+def compound():
+    """Chapter 09: generations at temperature 0.95 until the top token has more than 90% of the mass.
+
+    Book: {ref}`ex-09-compound`
+    """
+    tau, share = 0.95, 0.9
+    p = zipf.zipf_probs(VOCAB, BETA)
+    t = 1
+    while samplers.filter_probs(p, temperature=tau**t)[0] <= share:
+        t += 1
+    return {
+        "vocab": VOCAB,
+        "beta": BETA,
+        "tau": tau,
+        "generations": t,
+        "p1": float(p[0]),
+        "p1_before": float(samplers.filter_probs(p, temperature=tau ** (t - 1))[0]),
+        "p1_at": float(samplers.filter_probs(p, temperature=tau**t)[0]),
+        "effective_tau": tau**t,
+    }
+
+
+@answer("ex-09-gauss-small-n")
+def gauss_small_n():
+    """Chapter 09: the temperatures offsetting the Gaussian's collapse in mean and in median.
+
+    Book: {ref}`ex-09-gauss-small-n`
+    """
     out = {}
-    for name, b in (("heavy", 1.15), ("main", 1.5)):
-        exponent = 1 - 1 / b
-        out[f"beta_{name}"] = b
-        out[f"exponent_{name}"] = exponent
-        out[f"factor_{name}"] = 2 ** (1 / exponent)
+    for n in (10, 100):
+        out[f"tau_mean_{n}"] = n / (n - 1)
+        out[f"tau_log_{n}"] = math.exp(-gaussian.log_variance_drift(n))  # (n/2) exp(-psi((n-1)/2))
+    out["drift_10"] = gaussian.log_variance_drift(10)  # E log(chi2_9 / 10)
     return out
 
 
-@answer("ex-09-crossover")
-def crossover():
-    """Chapter 09: k^beta against the exact T where the clean error meets the floor of a cut at k."""
-    vocab, beta, k = 100_000, 1.5, 1000
-    p = zipf.zipf_probs(vocab, beta)
-    floor = float(zipf.tail_mass(p, k))
+@answer("ex-09-top-p")
+def top_p():
+    """Chapter 09: size of the nucleus of chapter 09's Zipf model at top-p 0.95 and 0.99.
 
-    def gap(log_t):
-        return math.log(float(zipf.expected_error(p, math.exp(log_t)))) - math.log(floor)
-
-    t_cross = math.exp(optimize.brentq(gap, math.log(10.0), math.log(1e9), xtol=1e-8))
-    return {
-        "vocab": vocab,
-        "beta": beta,
-        "k": k,
-        "floor": floor,
-        "k_beta": float(k) ** beta,
-        "t_cross": t_cross,
-        "ratio": t_cross / float(k) ** beta,
-    }
+    Book: {ref}`ex-09-top-p`
+    """
+    p = zipf.zipf_probs(VOCAB, BETA)
+    out = {"vocab": VOCAB, "beta": BETA}
+    for name, cut in (("95", 0.95), ("99", 0.99)):
+        kept = samplers.filter_probs(p, top_p=cut) > 0
+        out[f"size_{name}"] = int(kept.sum())
+        out[f"mass_{name}"] = float(p[kept].sum())
+    return out
 
 
-@answer("ex-09-tail-bounds")
-def tail_bounds():
-    """Chapter 09: the tail mass beyond rank k of an infinite Zipf law and its integral bounds."""
-    beta, k = 2.0, 100
-    zeta = float(special.zeta(beta))
-    return {
-        "beta": beta,
-        "k": k,
-        "tail": float(special.zeta(beta, k + 1)) / zeta,  # Hurwitz zeta: sum over i >= k + 1
-        "lower": (k + 1) ** (1 - beta) / ((beta - 1) * zeta),
-        "upper": k ** (1 - beta) / ((beta - 1) * zeta),
-        "zeta": zeta,
-    }
+@answer("ex-09-top-k")
+def top_k():
+    """Chapter 09: probability mass removed by top-k on chapter 09's Zipf model.
 
-
-@answer("ex-09-fitted-exponent")
-def fitted_exponent():
-    """Chapter 09: slope of the exact clean error of a finite Zipf law against T, and the theory's."""
-    vocab, beta = 100_000, 2.0
-    p = zipf.zipf_probs(vocab, beta)
-    tokens = np.geomspace(1000, 100_000, 9)
-    return {
-        "vocab": vocab,
-        "beta": beta,
-        "t_low": 1000,
-        "t_high": 100_000,
-        "points": tokens.size,
-        "slope": zipf.fit_power_law(tokens, zipf.expected_error(p, tokens)),
-        "theory": -(1 - 1 / beta),
-    }
+    Book: {ref}`ex-09-top-k`
+    """
+    p = zipf.zipf_probs(VOCAB, BETA)
+    small, large = 50, 500
+    out = {"vocab": VOCAB, "beta": BETA, "k_small": small, "k_large": large}
+    out["removed_small"] = float(zipf.tail_mass(p, small))
+    out["removed_large"] = float(zipf.tail_mass(p, large))
+    out["share_of_vocab"] = large / VOCAB
+    return out

@@ -29,7 +29,7 @@ from collapse_utils.book.params import Param
 
 SEED = Param(int, low=0)
 
-# Chapter 06's language model; chapter 08 retrains the same model (same cache keys).
+# Chapter 06's language model; chapter 09 retrains the same model (same cache keys).
 _LANGUAGE_MODEL: dict[str, Param] = {
     "source": Param(str, choices=("shakespeare", "pydoc", "wikitext2")),
     "vocab_size": Param(int, low=260, high=65536),
@@ -131,7 +131,7 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "vae_width": Param(int, low=2, high=64),
         "seed": SEED,
     },
-    "08_mitigations_sampling": {
+    "09_mitigations_sampling": {
         **_LANGUAGE_MODEL,
         "vocab": Param(int, low=10),
         "beta": Param(float, low=1.05, high=4.0),
@@ -148,7 +148,7 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "lm_temp_high": Param(float, low=1.0, high=5.0),
         "seed": SEED,
     },
-    "09_tale_of_tails": {
+    "10_tale_of_tails": {
         "vocab": Param(int, low=1000),
         "beta": Param(float, low=1.1, high=4.0),
         "tokens_max": Param(int, low=1000),
@@ -159,7 +159,7 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "clean_fraction": Param(float, low=0.0, high=1.0),
         "seed": SEED,
     },
-    "10_common_confusions": {
+    "11_common_confusions": {
         "task_n": Param(int, low=10),
         "task_generations": Param(int, low=2),
         "task_chains": Param(int, low=3),  # a spread needs at least 3 seeds
@@ -174,7 +174,7 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "w": Param(float, low=0.0, high=1.0),
         "seed": SEED,
     },
-    "11_exercises": {
+    "12_exercises": {
         "chains": Param(int, low=10),
         "generations": Param(int, low=1),
         "horizon_chains": Param(int, low=10),
@@ -193,7 +193,7 @@ CONSTRAINTS: dict[str, dict[str, str]] = {
     "07_mitigations_data": {
         "reg_dim + 1 < reg_samples": "the exact regression error dim / (samples - dim - 1) needs samples > dim + 1",
     },
-    "09_tale_of_tails": {
+    "10_tale_of_tails": {
         "k <= vocab": "the generating model cuts the tail at a rank of the vocabulary",
     },
 }
@@ -223,19 +223,19 @@ PROFILES: dict[str, dict[str, dict]] = {
             "n": 40, "generations": 30, "chains": 500, "policy_generations": 6, "loop_chains": 6,
             "reg_chains": 50, "vae_n": 200, "vae_generations": 1, "vae_epochs": 1, "vae_width": 4,
         },
-        "08_mitigations_sampling": {
+        "09_mitigations_sampling": {
             "vocab": 300, "tokens": 2000, "generations": 5, "chains": 2, "top_k": 100, "gauss_chains": 500,
             "vocab_size": 300, "block": 8, "d_model": 32, "layers": 1, "pretrain_tokens": 4000, "n_train": 24,
             "n_test": 24, "epochs": 1, "lm_generations": 1,
         },
-        "09_tale_of_tails": {
+        "10_tale_of_tails": {
             "vocab": 20_000, "tokens_max": 100_000, "sim_chains": 1, "gen_tokens": 5000, "generations": 3, "k": 100,
         },
-        "10_common_confusions": {
+        "11_common_confusions": {
             "task_generations": 4, "task_chains": 3, "family_n": 100, "family_generations": 3, "family_chains": 3,
             "generations": 8, "loop_chains": 20,
         },
-        "11_exercises": {"chains": 400, "horizon_chains": 200, "mix_chains": 400},
+        "12_exercises": {"chains": 400, "horizon_chains": 200, "mix_chains": 400},
     },
     "book": {},
     "paper": {
@@ -257,10 +257,10 @@ PROFILES: dict[str, dict[str, dict]] = {
         },
         "07_mitigations_data": {"chains": 100000, "loop_chains": 1000, "reg_chains": 10000, "vae_n": 4000,
                                 "vae_generations": 5, "vae_epochs": 10, "vae_width": 16},
-        "08_mitigations_sampling": {"chains": 200, "generations": 100, "gauss_chains": 100000, "lm_generations": 5},
-        "09_tale_of_tails": {"vocab": 10_000_000, "tokens_max": 100_000_000, "sim_chains": 10, "generations": 30},
-        "10_common_confusions": {"task_chains": 100, "task_generations": 200, "family_chains": 100,
+        "09_mitigations_sampling": {"chains": 200, "generations": 100, "gauss_chains": 100000, "lm_generations": 5},
+        "10_tale_of_tails": {"vocab": 10_000_000, "tokens_max": 100_000_000, "sim_chains": 10, "generations": 30},
+        "11_common_confusions": {"task_chains": 100, "task_generations": 200, "family_chains": 100,
                                  "family_generations": 100, "loop_chains": 10000},
-        "11_exercises": {"chains": 100000, "horizon_chains": 20000, "mix_chains": 100000},
+        "12_exercises": {"chains": 100000, "horizon_chains": 20000, "mix_chains": 100000},
     },
 }

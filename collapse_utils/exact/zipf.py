@@ -1,6 +1,6 @@
-"""Zipf-distributed tokens, tail cutting and the change of scaling law (chapter 09).
+"""Zipf-distributed tokens, tail cutting and the change of scaling law (chapter 10).
 
-Chapter 09 ("A tale of tails") follows Dohmatob et al. (2024). Tokens have ranks
+Chapter 10 ("A tale of tails") follows Dohmatob et al. (2024). Tokens have ranks
 1..V and probabilities p_i proportional to i^(-beta) (:func:`zipf_probs`), or the
 real English word frequencies shipped by ``wordfreq`` (:func:`english_word_probs`).
 A model *learns the empirical distribution* of T training tokens; its error
@@ -61,9 +61,9 @@ def _probs(p, name="p"):
 
 
 def zipf_probs(vocab: int, beta: float) -> np.ndarray:
-    """p_i proportional to i^(-beta) over ranks 1..vocab, normalised (chapter 09).
+    """p_i proportional to i^(-beta) over ranks 1..vocab, normalised (chapter 10).
 
-    Book: {prf:ref}`def-09-zipf`
+    Book: {prf:ref}`def-10-zipf`
     """
     vocab = check_int("vocab", vocab, 1)
     beta = check_number("beta", beta, 1, strict=True)
@@ -72,14 +72,14 @@ def zipf_probs(vocab: int, beta: float) -> np.ndarray:
 
 
 def english_word_probs(vocab: int | None = None, *, wordlist: str = "large") -> tuple[list[str], np.ndarray]:
-    """Real English word frequencies from ``wordfreq``, sorted, renormalised (chapter 09).
+    """Real English word frequencies from ``wordfreq``, sorted, renormalised (chapter 10).
 
     Returns ``(words, probs)`` for the ``vocab`` most frequent words (all of
     them by default; about 320,000 in the ``large`` list). ``wordfreq`` ships
     its data, so this works offline. Its frequencies are rounded to a
     logarithmic grid, so neighbouring ranks share values.
 
-    Book: {prf:ref}`def-09-zipf`
+    Book: {prf:ref}`def-10-zipf`
     """
     if wordlist not in ("large", "best", "small"):
         raise ValueError(f"wordlist must be one of large, best, small; got {wordlist!r}")
@@ -99,9 +99,9 @@ def english_word_probs(vocab: int | None = None, *, wordlist: str = "large") -> 
 
 
 def fit_power_law(x, y) -> float:
-    """Least-squares slope of log y against log x (chapter 09): y ~ x^slope.
+    """Least-squares slope of log y against log x (chapter 10): y ~ x^slope.
 
-    Book: {doc}`notebooks/09_tale_of_tails`
+    Book: {doc}`notebooks/10_tale_of_tails`
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -111,9 +111,9 @@ def fit_power_law(x, y) -> float:
 
 
 def fit_zipf_exponent(probs, first: int = 10, last: int = 10_000) -> float:
-    """beta of p_i ~ i^(-beta) fitted on ranks first..last (chapter 09).
+    """beta of p_i ~ i^(-beta) fitted on ranks first..last (chapter 10).
 
-    Book: {prf:ref}`def-09-zipf`
+    Book: {prf:ref}`def-10-zipf`
     """
     p = _probs(probs, "probs")
     first = check_int("first", first, 1)
@@ -125,9 +125,9 @@ def fit_zipf_exponent(probs, first: int = 10, last: int = 10_000) -> float:
 
 
 def cut_tail(p, k: int) -> np.ndarray:
-    """Keep the k most probable tokens and renormalise (chapter 09; top-k with ties broken by rank).
+    """Keep the k most probable tokens and renormalise (chapter 10; top-k with ties broken by rank).
 
-    Book: {prf:ref}`prop-09-floor`
+    Book: {prf:ref}`prop-10-floor`
     """
     p = _probs(p)
     k = check_int("k", k, 1)
@@ -142,9 +142,9 @@ def cut_tail(p, k: int) -> np.ndarray:
 
 
 def tail_mass(p, k) -> np.ndarray:
-    """sum_(i>k) p_i for sorted p: the error floor after a tail cut at rank k (chapter 09).
+    """sum_(i>k) p_i for sorted p: the error floor after a tail cut at rank k (chapter 10).
 
-    Book: {prf:ref}`prop-09-floor`
+    Book: {prf:ref}`prop-10-floor`
     """
     p = _probs(p)
     ks = np.asarray(k)
@@ -155,9 +155,9 @@ def tail_mass(p, k) -> np.ndarray:
 
 
 def sample_counts(q, tokens: int, rng: np.random.Generator) -> np.ndarray:
-    """Counts of ``tokens`` draws from q (one multinomial draw) (chapter 09).
+    """Counts of ``tokens`` draws from q (one multinomial draw) (chapter 10).
 
-    Book: {prf:ref}`def-09-learner`
+    Book: {prf:ref}`def-10-learner`
     """
     q = _probs(q, "q")
     tokens = check_int("tokens", tokens, 0)
@@ -165,12 +165,12 @@ def sample_counts(q, tokens: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def test_error(p, counts) -> float:
-    """Probability that a fresh token from p never occurred in training (chapter 09).
+    """Probability that a fresh token from p never occurred in training (chapter 10).
 
     The error of a model that memorises what it saw (Hutter's model, used by
     Dohmatob et al.): sum of p_i over tokens with count 0.
 
-    Book: {prf:ref}`def-09-learner`
+    Book: {prf:ref}`def-10-learner`
     """
     p = _probs(p)
     counts = np.asarray(counts)
@@ -180,11 +180,11 @@ def test_error(p, counts) -> float:
 
 
 def expected_error(p, tokens, q=None) -> np.ndarray:
-    """E[test error] = sum_i p_i (1 - q_i)^T when T tokens are drawn from q (default p) (chapter 09).
+    """E[test error] = sum_i p_i (1 - q_i)^T when T tokens are drawn from q (default p) (chapter 10).
 
     ``tokens`` may be an array of training sizes T.
 
-    Book: {prf:ref}`def-09-learner`
+    Book: {prf:ref}`def-10-learner`
     """
     p = _probs(p)
     q = p if q is None else _probs(q, "q")
@@ -199,9 +199,9 @@ def expected_error(p, tokens, q=None) -> np.ndarray:
 
 
 def clean_error_asymptotic(beta: float, tokens) -> np.ndarray:
-    """Gamma(1 - 1/beta) / (beta zeta(beta)^(1/beta)) T^(-(1 - 1/beta)), infinite vocabulary (chapter 09).
+    """Gamma(1 - 1/beta) / (beta zeta(beta)^(1/beta)) T^(-(1 - 1/beta)), infinite vocabulary (chapter 10).
 
-    Book: {prf:ref}`thm-09-clean`
+    Book: {prf:ref}`thm-10-clean`
     """
     beta = check_number("beta", beta, 1, strict=True)
     T = np.asarray(tokens, dtype=float)
@@ -212,9 +212,9 @@ def clean_error_asymptotic(beta: float, tokens) -> np.ndarray:
 
 
 def tail_floor_asymptotic(beta: float, k) -> np.ndarray:
-    """k^(-(beta-1)) / ((beta-1) zeta(beta)), the tail mass beyond rank k for large k (chapter 09).
+    """k^(-(beta-1)) / ((beta-1) zeta(beta)), the tail mass beyond rank k for large k (chapter 10).
 
-    Book: {prf:ref}`prop-09-floor`
+    Book: {prf:ref}`prop-10-floor`
     """
     beta = check_number("beta", beta, 1, strict=True)
     k = np.asarray(k, dtype=float)
@@ -224,12 +224,12 @@ def tail_floor_asymptotic(beta: float, k) -> np.ndarray:
 
 
 def apply_transform(q, transform: Callable[[np.ndarray], np.ndarray] | None) -> np.ndarray:
-    """The hook for sampling schemes: ``transform(q)``, checked to be a distribution (chapter 09).
+    """The hook for sampling schemes: ``transform(q)``, checked to be a distribution (chapter 10).
 
-    ``None`` leaves q unchanged. Chapter 08's temperature / top-k / top-p
+    ``None`` leaves q unchanged. Chapter 09's temperature / top-k / top-p
     filter plugs in here.
 
-    Book: {prf:ref}`def-08-sampling`
+    Book: {prf:ref}`def-09-sampling`
     """
     q = _probs(q, "q")
     if transform is None:
@@ -245,7 +245,7 @@ def apply_transform(q, transform: Callable[[np.ndarray], np.ndarray] | None) -> 
 def simulate_generations(p, tokens: int, generations: int, *, k: int | None = None,
                          clean_fraction: float = 0.0, transform=None, chains: int = 1,
                          seed=None) -> np.ndarray:
-    """Test error of generations 0..generations of retraining on tokens (chapter 09).
+    """Test error of generations 0..generations of retraining on tokens (chapter 10).
 
     Generation 0 is the truth p (error 0). Generation t >= 1 is the empirical
     distribution of ``tokens`` training tokens: round(clean_fraction * tokens)
@@ -254,7 +254,7 @@ def simulate_generations(p, tokens: int, generations: int, *, k: int | None = No
     (:func:`cut_tail`). Generation 1 therefore draws its synthetic share from
     the (cut) truth. Returns the test errors, shape (chains, generations + 1).
 
-    Book: {doc}`notebooks/09_tale_of_tails`
+    Book: {doc}`notebooks/10_tale_of_tails`
     """
     p = _probs(p)
     tokens = check_int("tokens", tokens, 1)

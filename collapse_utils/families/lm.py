@@ -13,7 +13,7 @@ al.'s (2024) OPT-125m experiment at laptop scale with the pieces of this module:
 - :func:`train_lm`, :func:`sequence_nll`, :func:`perplexity`;
 - :class:`LMFamily`: ``fit`` fine-tunes a copy of a fixed pretrained base model on
   a generation's data, ``sample`` continues real prompts;
-- :func:`pretrained`: the setup chapters 06 and 08 share (tokenizer, seeded
+- :func:`pretrained`: the setup chapters 06 and 09 share (tokenizer, seeded
   split, pretrained base model), cached.
 
 The chapter's measurements are metrics of the loop in
@@ -261,7 +261,7 @@ class LMFamily:
 
 @dataclass(frozen=True)
 class Setup:
-    """What chapters 06 and 08 share (:func:`pretrained`): the text and the base model.
+    """What chapters 06 and 09 share (:func:`pretrained`): the text and the base model.
 
     ``tokenizer``; ``base``, the pretrained :class:`GPT`; ``pretrain``, ``train``
     and ``test``, the token blocks of the seeded split (``train``: the real
@@ -294,7 +294,7 @@ def pretrained(source: str, vocab_size: int, block: int, d_model: int, layers: i
     (each kept in text order). The base model (``layers`` blocks of width
     ``d_model``, context 128) is trained one epoch on the pretraining blocks.
     Tokenizer and base model are cached (``06_tokenizer``, ``06_base``) under
-    keys that both chapters build here, so chapter 08 reuses chapter 06's model.
+    keys that both chapters build here, so chapter 09 reuses chapter 06's model.
 
     Book: {ref}`sec-06-model`
     """

@@ -131,9 +131,9 @@ def _check_1d(name: str, model):
 
 
 def mass_outside(model, low: float, high: float) -> float:
-    """P(X < low) + P(X > high) under the 1-D model, from its ``cdf`` (chapter 10).
+    """P(X < low) + P(X > high) under the 1-D model, from its ``cdf`` (chapter 11).
 
-    Book: {ref}`prop-10-families`
+    Book: {ref}`prop-11-families`
     """
     low = check_number("low", low)
     high = check_number("high", high)
@@ -147,9 +147,9 @@ def total_variation(model, reference, grid) -> float:
     """Total variation distance between two 1-D models, ``1 - int min(p, q)``, by the
     trapezoidal rule on ``grid``, an increasing array that must hold (nearly) all of
     the ``reference``'s mass; the model's mass outside the grid is then counted
-    correctly (chapter 10).
+    correctly (chapter 11).
 
-    Book: {ref}`prop-10-families`
+    Book: {ref}`prop-11-families`
     """
     g = np.asarray(grid, dtype=float)
     if g.ndim != 1 or len(g) < 2 or not np.all(np.diff(g) > 0):

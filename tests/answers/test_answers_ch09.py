@@ -6,70 +6,67 @@ import math
 
 import numpy as np
 import pytest
-from scipy import optimize, special
+from scipy import special
 
 from collapse_utils.answers import solve
 
 
 def _zipf(vocab, beta):
     ranks = np.arange(1, vocab + 1, dtype=float)
-    return ranks**-beta / (special.zeta(beta, 1) - special.zeta(beta, vocab + 1))
+    return ranks**-beta / special.zeta(beta, 1) / (1 - special.zeta(beta, vocab + 1) / special.zeta(beta, 1))
 
 
-def _expected_error(p, tokens):
-    """sum_i p_i (1 - p_i)^T, computed with np.power (not the zipf module's log1p route)."""
-    return float(np.sum(p * np.power(1 - p, tokens)))
+def test_compound():
+    ans = solve("ex-09-compound")
+    assert (ans["vocab"], ans["beta"], ans["tau"]) == (2000, 1.5, 0.95)
+    p = _zipf(2000, 1.5)
+    assert ans["p1"] == pytest.approx(p[0], rel=1e-10)
+
+    def top(t):  # p^(1/0.95^t) normalised, in log space: the top share is 1 / sum_i (p_i/p_1)^(1/0.95^t)
+        return 1 / np.exp(np.log(p / p[0]) / 0.95**t).sum()
+
+    t = ans["generations"]
+    assert top(t) > 0.9 >= top(t - 1)
+    assert (ans["p1_at"], ans["p1_before"]) == pytest.approx((top(t), top(t - 1)), rel=1e-9)
+    assert ans["effective_tau"] == pytest.approx(0.95**t)
 
 
-def test_beta_one():
-    ans = solve("ex-09-beta-one")
-    assert (ans["beta_heavy"], ans["beta_main"]) == (1.15, 1.5)
-    for name in ("heavy", "main"):
-        b = ans[f"beta_{name}"]
-        # root finding on the power law C T^-(1-1/b): the factor r with C (rT)^-e = C T^-e / 2
-        factor = optimize.brentq(lambda r, b=b: (1 - 1 / b) * math.log(r) - math.log(2), 1.0, 1e6)
-        assert ans[f"factor_{name}"] == pytest.approx(factor, rel=1e-9)
-        assert ans[f"exponent_{name}"] == pytest.approx((b - 1) / b)
-    assert ans["factor_main"] == pytest.approx(8.0)
+def test_gauss_small_n():
+    ans = solve("ex-09-gauss-small-n")
+    rng = np.random.default_rng(3)
+    for n in (10, 100):
+        # Monte-Carlo of one generation's factor chi2_(n-1)/n, 10^6 draws; 4 standard errors
+        factor = rng.chisquare(n - 1, 1_000_000) / n
+        mean, log_mean = factor.mean(), np.log(factor).mean()
+        se_mean = factor.std() / 1000
+        se_log = np.log(factor).std() / 1000
+        assert abs(1 / mean - ans[f"tau_mean_{n}"]) < 4 * se_mean / mean**2  # delta method
+        assert abs(-log_mean - math.log(ans[f"tau_log_{n}"])) < 4 * se_log
+        # median: tau_log times the factor has log-mean 0, so the median of log variance does not drift
+        assert ans[f"tau_log_{n}"] > ans[f"tau_mean_{n}"] > 1
+    assert ans["drift_10"] == pytest.approx(-math.log(ans["tau_log_10"]), rel=1e-12)
+    assert ans["tau_mean_10"] == pytest.approx(10 / 9)
+    assert ans["tau_log_10"] - 1 > 2 * (ans["tau_log_100"] - 1)
 
 
-def test_crossover():
-    ans = solve("ex-09-crossover")
-    assert (ans["vocab"], ans["beta"], ans["k"]) == (100_000, 1.5, 1000)
-    p = _zipf(100_000, 1.5)
-    floor = p[1000:].sum()
-    assert ans["floor"] == pytest.approx(floor, rel=1e-9)
-    # the exact clean error crosses the floor at t_cross: above it just before, below just after
-    t = ans["t_cross"]
-    assert _expected_error(p, t * 0.999) > floor > _expected_error(p, t * 1.001)
-    assert ans["k_beta"] == pytest.approx(1000**1.5)
-    assert ans["ratio"] == pytest.approx(t / 1000**1.5)
+def test_top_p():
+    ans = solve("ex-09-top-p")
+    assert (ans["vocab"], ans["beta"]) == (2000, 1.5)
+    p = np.sort(_zipf(2000, 1.5))[::-1]  # brute force: sort, accumulate, first index reaching the target
+    cumulative = np.cumsum(p)
+    for name, cut in (("95", 0.95), ("99", 0.99)):
+        size = int(np.argmax(cumulative >= cut)) + 1
+        assert ans[f"size_{name}"] == size
+        assert ans[f"mass_{name}"] == pytest.approx(cumulative[size - 1], rel=1e-9)
+        assert cumulative[size - 2] < cut <= cumulative[size - 1]
 
 
-def test_tail_bounds():
-    ans = solve("ex-09-tail-bounds")
-    assert (ans["beta"], ans["k"]) == (2.0, 100)
-    # direct summation over ranks 101..10^7 plus the remaining tail, about 1/10^7 (Euler-Maclaurin)
-    i = np.arange(101, 10_000_001, dtype=float)
-    tail = (np.sum(i**-2.0) + 1 / 10_000_000 - 0.5 / 1e14) / (math.pi**2 / 6)
-    assert ans["tail"] == pytest.approx(tail, rel=1e-9)
-    assert ans["zeta"] == pytest.approx(math.pi**2 / 6)
-    assert ans["lower"] == pytest.approx(1 / (101 * math.pi**2 / 6))
-    assert ans["upper"] == pytest.approx(1 / (100 * math.pi**2 / 6))
-    assert ans["lower"] < ans["tail"] < ans["upper"]
-
-
-def test_fitted_exponent():
-    ans = solve("ex-09-fitted-exponent")
-    assert (ans["vocab"], ans["beta"], ans["t_low"], ans["t_high"], ans["points"]) == (100_000, 2.0, 1000, 100_000, 9)
-    p = _zipf(100_000, 2.0)
-    tokens = np.geomspace(1000, 100_000, 9)
-    exact = np.array([_expected_error(p, t) for t in tokens])
-    assert ans["slope"] == pytest.approx(np.polyfit(np.log(tokens), np.log(exact), 1)[0], rel=1e-6)
-    assert ans["theory"] == -0.5
-    # Monte-Carlo: the simulated error at the two ends agrees with the exact expectation within
-    # 4 standard errors over 200 training sets each
-    rng = np.random.default_rng(5)
-    for t, e in ((1000, exact[0]), (100_000, exact[-1])):
-        errors = np.array([p[rng.multinomial(t, p) == 0].sum() for _ in range(200)])
-        assert abs(errors.mean() - e) < 4 * errors.std() / math.sqrt(errors.size)
+def test_top_k():
+    ans = solve("ex-09-top-k")
+    assert (ans["vocab"], ans["beta"], ans["k_small"], ans["k_large"]) == (2000, 1.5, 50, 500)
+    # Hurwitz zeta: sum_(i=k+1..V) i^-beta = zeta(beta, k+1) - zeta(beta, V+1)
+    total = special.zeta(1.5, 1) - special.zeta(1.5, 2001)
+    for name, k in (("small", 50), ("large", 500)):
+        removed = (special.zeta(1.5, k + 1) - special.zeta(1.5, 2001)) / total
+        assert ans[f"removed_{name}"] == pytest.approx(removed, rel=1e-9)
+    assert ans["share_of_vocab"] == 0.25
