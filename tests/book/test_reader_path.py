@@ -74,7 +74,7 @@ def test_the_introduction_links_every_chapter():
 def test_the_results_page_has_a_number_from_every_chapter_with_a_link_to_it():
     results = (ROOT / "book" / "results.md").read_text()
     for stem in CHAPTERS:
-        if stem.startswith("11_"):  # the exercises chapter restates results, it adds none
+        if stem.endswith("_exercises"):  # the exercises chapter restates results, it adds none
             continue
         assert f"../notebooks/{stem}.ipynb::" in results, f"no number from {stem}"
         assert f"<../notebooks/{stem}>`" in results, f"no link to {stem}"

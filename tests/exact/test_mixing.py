@@ -1,4 +1,4 @@
-"""Tests of collapse_utils.exact.gaussian_mixing (chapter 07, "Mitigations: the data").
+"""Tests of collapse_utils.exact.gaussian_mixing (chapter 07, "Mixing and accumulation").
 
 Statistical tests use fixed seeds. Monte-Carlo means must lie within Z = 4.5
 standard errors of the exact value; with a few dozen correlated comparisons per
