@@ -131,13 +131,13 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "vae_width": Param(int, low=2, high=64),
         "seed": SEED,
     },
-    "09_mitigations_sampling": {
     "08_filtering_provenance": {
         "n": Param(int, low=10),
         "real_fraction": Param(float, low=0.01, high=1.0),
         "w": Param(float, low=0.001, high=0.2),
         "stream_generations": Param(int, low=2),
     },
+    "09_mitigations_sampling": {
         **_LANGUAGE_MODEL,
         "vocab": Param(int, low=10),
         "beta": Param(float, low=1.05, high=4.0),
@@ -229,9 +229,9 @@ PROFILES: dict[str, dict[str, dict]] = {
             "n": 40, "generations": 30, "chains": 500, "policy_generations": 6, "loop_chains": 6,
             "reg_chains": 50, "vae_n": 200, "vae_generations": 1, "vae_epochs": 1, "vae_width": 4,
         },
+        "08_filtering_provenance": {"n": 40, "stream_generations": 20},
         "09_mitigations_sampling": {
             "vocab": 300, "tokens": 2000, "generations": 5, "chains": 2, "top_k": 100, "gauss_chains": 500,
-        "08_filtering_provenance": {"n": 40, "stream_generations": 20},
             "vocab_size": 300, "block": 8, "d_model": 32, "layers": 1, "pretrain_tokens": 4000, "n_train": 24,
             "n_test": 24, "epochs": 1, "lm_generations": 1,
         },
