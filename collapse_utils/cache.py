@@ -4,21 +4,29 @@ A :class:`Cache` is a folder of numbered entries (one per generation, say). Its
 key hashes the experiment's name and parameters, the source code of the modules
 that compute it, and the versions of Python, numpy and torch, so any change to
 any of them starts a new folder: a stale result is never reused. Entries are
-written atomically with a SHA-256 checksum beside them; an entry whose checksum
-does not match (a run killed mid-write, a disk error) is reported, deleted and
-recomputed, never trusted. The retraining loop uses it to skip finished
-generations and resume an interrupted run. (Chapter: "How to run this book".)
+written atomically with an HMAC-SHA256 signature beside them, keyed by a secret
+that never lives in the cache folder (:func:`signing_key`): an entry whose
+signature does not match, whether damaged (a run killed mid-write, a disk
+error) or planted (a pickle written by someone without the key, for instance
+into a cache shared between CI runs), is reported, deleted and recomputed
+*before* anything in it is unpickled, so a planted entry cannot run code. The
+signature also covers the cache's key and the entry's step, so a valid entry
+cannot be moved to another step or experiment. The retraining loop uses the
+cache to skip finished generations and resume an interrupted run. (Chapter:
+"How to run this book".)
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import importlib.metadata
 import inspect
 import json
 import os
 import pickle
 import platform
+import secrets
 import warnings
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -26,6 +34,9 @@ from types import ModuleType
 from typing import Any
 
 CACHE_ENV = "COLLAPSE_CACHE_DIR"
+KEY_ENV = "COLLAPSE_CACHE_KEY"
+KEY_FILE_ENV = "COLLAPSE_CACHE_KEY_FILE"
+_SIGNATURE_CONTEXT = b"collapse_utils cache entry v2"
 
 
 class CorruptedCacheWarning(UserWarning):
@@ -42,6 +53,57 @@ def default_root() -> Path:
     """
     env = os.environ.get(CACHE_ENV)
     return Path(env) if env else Path.home() / ".cache" / "collapse_utils"
+
+
+def key_file() -> Path:
+    """Where this machine's signing key lives: ``$COLLAPSE_CACHE_KEY_FILE``, else
+    ``$XDG_CONFIG_HOME/collapse_utils/cache-key`` (``~/.config/...`` by default).
+
+    Book: {doc}`book/how_to_run`
+    """
+    env = os.environ.get(KEY_FILE_ENV)
+    if env:
+        return Path(env)
+    config = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config) / "collapse_utils" / "cache-key"
+
+
+def signing_key() -> bytes:
+    """The secret that signs cache entries.
+
+    ``$COLLAPSE_CACHE_KEY`` if set (at least 32 characters: a CI secret, so that
+    runs sharing a cache trust each other and nobody else); otherwise the key in
+    :func:`key_file`, created on first use (32 random bytes, readable by its
+    owner only). Keep it out of any folder you share: whoever holds it can
+    write entries the cache will load.
+
+    Book: {doc}`book/how_to_run`
+    """
+    env = os.environ.get(KEY_ENV)
+    if env:
+        if len(env) < 32:
+            raise ValueError(f"{KEY_ENV} must hold at least 32 characters (a random secret); got {len(env)}")
+        return env.encode()
+    path = key_file()
+    for _ in range(2):
+        try:
+            text = path.read_text().strip()
+            key = bytes.fromhex(text)
+            if len(key) < 32:
+                raise ValueError("too short")
+            return key
+        except FileNotFoundError:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another process created it first: read theirs
+                continue
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32) + "\n")
+        except ValueError:
+            raise ValueError(f"the cache signing key {path} is not 64 hex digits; delete it to make a new one "
+                             "(every cached entry will then be recomputed)") from None
+    return bytes.fromhex(path.read_text().strip())
 
 
 def _package_root() -> Path:
@@ -189,38 +251,45 @@ class Cache:
 
     def _files(self, step: int | str) -> tuple[Path, Path]:
         stem = f"{step:06d}" if isinstance(step, int) else str(step)
-        return self.path / f"{stem}.pkl", self.path / f"{stem}.sha256"
+        return self.path / f"{stem}.pkl", self.path / f"{stem}.sig"
+
+    def _signature(self, step_file: Path, payload: bytes) -> str:
+        message = b"\0".join((_SIGNATURE_CONTEXT, self.key.encode(), step_file.stem.encode(), payload))
+        return hmac.new(signing_key(), message, hashlib.sha256).hexdigest()
 
     def load(self, step: int | str) -> Any | None:
-        """The stored value of ``step``, or ``None`` if absent or corrupted."""
-        data_file, sum_file = self._files(step)
+        """The stored value of ``step``, or ``None`` if absent, damaged or not signed with our key.
+
+        The signature is checked before the entry is unpickled.
+        """
+        data_file, sig_file = self._files(step)
         if not data_file.exists():
             return None
         try:
             payload = data_file.read_bytes()
-            expected = sum_file.read_text().strip()
-            if hashlib.sha256(payload).hexdigest() != expected:
-                raise ValueError("checksum mismatch")
-            return pickle.loads(payload)
+            expected = sig_file.read_text().strip()
+            if not hmac.compare_digest(self._signature(data_file, payload), expected):
+                raise ValueError("signature mismatch: damaged, or written without this machine's key")
+            return pickle.loads(payload)  # signed by us: safe to unpickle
         except Exception as err:  # any failure means: do not trust this entry
             warnings.warn(
-                f"cache entry {data_file} is corrupted ({err}); recomputing it",
+                f"cache entry {data_file} is corrupted or untrusted ({err}); recomputing it",
                 CorruptedCacheWarning,
                 stacklevel=2,
             )
             data_file.unlink(missing_ok=True)
-            sum_file.unlink(missing_ok=True)
+            sig_file.unlink(missing_ok=True)
             return None
 
     def save(self, step: int | str, value: Any) -> None:
-        """Store ``value`` for ``step`` atomically, with its checksum."""
+        """Store ``value`` for ``step`` atomically, with its signature."""
         self.path.mkdir(parents=True, exist_ok=True)
         (self.path / "key.json").write_text(json.dumps(self.key_material, indent=1))
-        data_file, sum_file = self._files(step)
+        data_file, sig_file = self._files(step)
         payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         for target, content in (
             (data_file, payload),
-            (sum_file, hashlib.sha256(payload).hexdigest().encode()),
+            (sig_file, self._signature(data_file, payload).encode()),
         ):
             tmp = target.with_suffix(target.suffix + ".tmp")
             tmp.write_bytes(content)

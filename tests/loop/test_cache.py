@@ -52,7 +52,7 @@ def test_corrupted_entry_is_detected_and_recomputed(tmp_path, damage):
     elif damage == "truncate":
         data_file.write_bytes(bytes(payload[:5]))
     else:
-        (c.path / "000005.sha256").unlink()
+        (c.path / "000005.sig").unlink()
     with pytest.warns(CorruptedCacheWarning, match="corrupted"):
         assert c.load(5) is None
     assert not data_file.exists()
@@ -70,3 +70,81 @@ def test_bad_names_and_params(tmp_path):
 def test_default_root_follows_the_environment(tmp_path, monkeypatch):
     monkeypatch.setenv("COLLAPSE_CACHE_DIR", str(tmp_path))
     assert Cache("exp", {}).path.parent.parent == tmp_path
+
+
+class _Planted:
+    """A pickle that runs code when loaded: it writes a file."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))  # any callable would do: os.system, subprocess.run
+
+
+def test_a_planted_entry_with_a_matching_checksum_runs_nothing_and_is_recomputed(tmp_path):
+    """Issue 19: a pickle planted in the cache with a correct SHA-256 sidecar (what the
+    old format trusted) or with a signature made with another key is never unpickled."""
+    import hashlib
+    import hmac
+    import pickle
+
+    c = Cache("exp", {"n": 3}, root=tmp_path)
+    c.save(1, "genuine")
+    marker = tmp_path / "pwned"
+    payload = pickle.dumps(_Planted(marker))
+    data_file, sig_file = c.path / "000001.pkl", c.path / "000001.sig"
+    forged = {
+        "old checksum": hashlib.sha256(payload).hexdigest(),
+        "another key": hmac.new(b"x" * 32, payload, hashlib.sha256).hexdigest(),
+    }
+    for how, signature in forged.items():
+        data_file.write_bytes(payload)
+        sig_file.write_text(signature)
+        with pytest.warns(CorruptedCacheWarning, match="untrusted"):
+            assert c.get_or_compute(1, lambda: "recomputed") == "recomputed", how
+        assert not marker.exists(), f"a planted entry ({how}) ran code"
+        assert c.load(1) == "recomputed"
+    # the control: the same payload, signed with our key, does run (so the test can see a failure)
+    data_file.write_bytes(payload)
+    sig_file.write_text(c._signature(data_file, payload))
+    c.load(1)
+    assert marker.exists()
+
+
+def test_a_valid_entry_cannot_be_moved_to_another_step_or_experiment(tmp_path):
+    a = Cache("exp", {"n": 3}, root=tmp_path)
+    b = Cache("exp", {"n": 4}, root=tmp_path)
+    a.save(1, "step one")
+    for target, name in ((a, "000002"), (b, "000001")):
+        target.path.mkdir(parents=True, exist_ok=True)
+        for suffix in ("pkl", "sig"):
+            (target.path / f"{name}.{suffix}").write_bytes((a.path / f"000001.{suffix}").read_bytes())
+        with pytest.warns(CorruptedCacheWarning):
+            assert target.load(int(name)) is None
+
+
+def test_the_signing_key_comes_from_the_environment_or_a_private_file(tmp_path, monkeypatch):
+    monkeypatch.delenv(cache_module.KEY_ENV, raising=False)
+    monkeypatch.setenv(cache_module.KEY_FILE_ENV, str(tmp_path / "conf" / "key"))
+    key = cache_module.signing_key()
+    path = tmp_path / "conf" / "key"
+    assert len(key) == 32 and path.stat().st_mode & 0o777 == 0o600
+    assert cache_module.signing_key() == key  # created once, then read
+    c = Cache("exp", {}, root=tmp_path / "cache")
+    c.save(0, 1)
+    monkeypatch.setenv(cache_module.KEY_FILE_ENV, str(tmp_path / "other" / "key"))  # another machine
+    with pytest.warns(CorruptedCacheWarning):
+        assert c.load(0) is None
+    monkeypatch.setenv(cache_module.KEY_ENV, "s" * 40)  # a CI secret overrides the file
+    c.save(0, 2)
+    monkeypatch.setenv(cache_module.KEY_FILE_ENV, str(tmp_path / "third" / "key"))
+    assert c.load(0) == 2
+    monkeypatch.setenv(cache_module.KEY_ENV, "short")
+    with pytest.raises(ValueError, match="COLLAPSE_CACHE_KEY must hold at least 32"):
+        cache_module.signing_key()
+    monkeypatch.delenv(cache_module.KEY_ENV)
+    path.write_text("not hex\n")
+    monkeypatch.setenv(cache_module.KEY_FILE_ENV, str(path))
+    with pytest.raises(ValueError, match="not 64 hex digits"):
+        cache_module.signing_key()

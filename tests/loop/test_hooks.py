@@ -64,7 +64,7 @@ def test_reference_is_generation_zero_also_after_a_resume(tmp_path):
     # drop generations 2.. from the cache: the resumed run recomputes them with generation 0 from the cache
     cache = Cache("hooks", {}, root=tmp_path)
     for step in (2, 3, 4):
-        for suffix in ("pkl", "sha256"):
+        for suffix in ("pkl", "sig"):
             (cache.path / f"{step:06d}.{suffix}").unlink()
     seen.clear()
     resumed = loop.run(GaussianFamily(), metrics=metrics, cache=cache, **kwargs)
