@@ -5,13 +5,14 @@ PY     := $(VENV)/bin/python
 PROFILE ?= book
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup book lab test test-fast lint clean help text-data
+.PHONY: setup book lab test test-fast test-reseed lint clean help text-data
 
 help:
 	@echo "make book      set up .venv, execute every notebook (PROFILE=$(PROFILE)), build _build/html"
 	@echo "make lab       set up .venv, open the chapters in JupyterLab (figures and glued values shown)"
 	@echo "make test      set up .venv, run the whole test suite (offline)"
 	@echo "make test-fast unit tests only (no notebook execution, no browser)"
+	@echo "make test-reseed  the statistical tests over 20 seed offsets, failures counted (OFFSETS=20)"
 	@echo "make lint      ruff on the package, tests and notebooks"
 	@echo "make clean     remove _build (keeps .venv)"
 
@@ -46,6 +47,10 @@ test: setup
 
 test-fast: setup
 	$(PY) -m pytest -m "not build and not browser"
+
+OFFSETS ?= 20
+test-reseed: setup
+	$(PY) tests/reseed.py --offsets $(OFFSETS)
 
 lint: setup
 	$(VENV)/bin/ruff check collapse_utils tests notebooks

@@ -1,4 +1,13 @@
-"""Shared fixtures: one smoke build of the whole book per test session; two 2-D Gaussian mixtures."""
+"""Shared fixtures: one smoke build of the whole book per test session; two 2-D Gaussian mixtures.
+
+Reseeding: with ``COLLAPSE_TEST_SEED_OFFSET=k`` every integer seed given to
+``np.random.default_rng``, to the retraining loop (``loop.run``, ``run_chains``)
+or to ``torch.manual_seed`` is shifted by ``k * 1_000_003``, so a statistical
+test runs on other random numbers with the same code. ``make test-reseed`` runs
+the statistical tests over 20 offsets and counts the failures
+(``tests/reseed.py``). Seeds built as ``SeedSequence(...)`` by hand are not
+shifted.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +20,39 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+SEED_OFFSET_ENV = "COLLAPSE_TEST_SEED_OFFSET"
+SEED_STRIDE = 1_000_003
+
+
+def _shift(seed, offset):
+    import numpy as np
+
+    if isinstance(seed, (int, np.integer)) and not isinstance(seed, bool) and seed >= 0:
+        return int(seed) + offset * SEED_STRIDE
+    return seed
+
+
+def pytest_configure(config):
+    offset = os.environ.get(SEED_OFFSET_ENV)
+    if not offset:
+        return
+    try:
+        offset = int(offset)
+    except ValueError:
+        raise pytest.UsageError(f"{SEED_OFFSET_ENV} must be an integer; got {offset!r}") from None
+    import numpy as np
+
+    from collapse_utils import loop
+
+    default_rng, seed_sequence = np.random.default_rng, loop._seed_sequence
+    np.random.default_rng = lambda seed=None: default_rng(_shift(seed, offset))
+    loop._seed_sequence = lambda seed: seed_sequence(_shift(seed, offset))
+    try:
+        import torch
+    except ImportError:
+        return
+    manual_seed = torch.manual_seed
+    torch.manual_seed = lambda seed: manual_seed(_shift(seed, offset))
 
 
 @pytest.fixture(scope="session")

@@ -24,6 +24,15 @@ book`` calls):
    Jupyter: each glued output also gets its plain mime data (``image/png``,
    ``text/plain``), which Jupyter displays.
 
+A build never publishes chapters executed under different profiles or from
+older sources: every executed notebook is stamped with its profile, parameters
+and source checksum, and with ``--only`` the chapters it does not re-execute
+must carry the same profile and an up-to-date stamp, or nothing runs. Every page
+says which profile built it (a footer line). What no longer belongs to the book
+(a chapter removed from ``_toc.yml``: its staged notebook, its HTML page, its
+figures) is removed, and the executed copies lose papermill's timestamps and
+the build machine's paths, so two builds of the same sources are identical.
+
 Figures go to ``_build/figures`` and caches to ``_build/cache`` unless the
 environment variables ``COLLAPSE_FIGURES_DIR`` / ``COLLAPSE_CACHE_DIR`` say
 otherwise. (Chapter: "How to run this book".)
@@ -32,6 +41,7 @@ otherwise. (Chapter: "How to run this book".)
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -52,6 +62,9 @@ ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 class BuildError(RuntimeError):
     """A notebook failed to execute or the HTML build failed."""
+
+
+STAMP = "collapse_build"  # notebook metadata key of an executed notebook's stamp
 
 
 # --- finding and validating notebooks -----------------------------------------------
@@ -85,28 +98,59 @@ def toc_notebooks(root: Path) -> list[Path]:
     return notebooks
 
 
+#: Optional packages some parameter values need: (parameter, value) -> (package, what to run).
+OPTIONAL_PACKAGES = {
+    ("source", "wikitext2"): ("datasets", "pip install datasets  (and a network connection for the first download)"),
+    ("source", "torchvision"): ("torchvision", "pip install -r requirements.txt  (torchvision is pinned there)"),
+}
+
+
+def missing_packages(parameters: dict[str, dict]) -> list[str]:
+    """One message per notebook whose parameters need a package that is not installed."""
+    problems = []
+    for notebook, values in parameters.items():
+        for (name, value), (package, install) in OPTIONAL_PACKAGES.items():
+            if values.get(name) == value and find_spec(package) is None:
+                problems.append(f"{notebook}: {name} = {value!r} needs the {package!r} package, "
+                                f"which is not installed: {install}")
+    return problems
+
+
 def validate(notebooks: list[Path], profile_name: str) -> dict[str, dict]:
-    """Every notebook's parameters under the profile (see :func:`params.profile`).
+    """Every notebook's parameters under the profile (see :func:`params.profile`),
+    and the optional packages they need (:data:`OPTIONAL_PACKAGES`).
 
     Raises :class:`ParameterError` listing every problem before anything runs.
     """
-    return profile(profile_name, notebooks=notebooks)
+    parameters = profile(profile_name, notebooks=notebooks)
+    problems = missing_packages(parameters)
+    if problems:
+        raise ParameterError(f"profile {profile_name!r}: " + f"\nprofile {profile_name!r}: ".join(problems))
+    return parameters
 
 
 # --- staging and execution -----------------------------------------------------------
 
 
-def stage(root: Path, stage_dir: Path) -> None:
+def stage(root: Path, stage_dir: Path, profile_name: str | None = None, keep: list[str] | None = None) -> None:
     """Copy the book sources (config, toc, book/, the package for literalinclude) and MathJax into ``stage_dir``.
 
-    Executed notebooks already in the stage are kept, so ``--only`` re-executes
-    some notebooks and the HTML build reuses the others."""
+    Executed notebooks already in the stage are kept if their stem is in
+    ``keep`` (the book's chapters), so ``--only`` re-executes some notebooks and
+    the HTML build reuses the others; any other staged notebook is removed. With
+    ``profile_name`` the staged ``_config.yml`` gets a footer line naming it."""
     (stage_dir / "notebooks").mkdir(parents=True, exist_ok=True)
+    if keep is not None:
+        for staged in (stage_dir / "notebooks").glob("*.ipynb"):
+            if staged.stem not in keep:
+                staged.unlink()
     for stale in (stage_dir / "book", stage_dir / "collapse_utils", stage_dir / "_static", stage_dir / "_mathjax"):
         if stale.exists():
             shutil.rmtree(stale)
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy2(root / name, stage_dir / name)
+    if profile_name is not None:
+        add_profile_footer(stage_dir / "_config.yml", profile_name)
     shutil.copytree(root / "book", stage_dir / "book")
     # the chapters show the library's own code ({literalinclude} ../collapse_utils/...)
     shutil.copytree(root / "collapse_utils", stage_dir / "collapse_utils",
@@ -114,6 +158,62 @@ def stage(root: Path, stage_dir: Path) -> None:
     # Not under a root "_static": Jupyter Book would add every .js file there to
     # every page. "_mathjax" is a static path of its own (see _config.yml).
     copy_mathjax(stage_dir / "_mathjax" / "mathjax")
+
+
+def add_profile_footer(config: Path, profile_name: str) -> None:
+    """Append "Built with the ``<profile>`` profile" to the footer of every page."""
+    import yaml
+
+    data = yaml.safe_load(config.read_text())
+    html = data.setdefault("html", {})
+    line = (f'<p class="collapse-profile">Built with the <code>{profile_name}</code> profile; '
+            "see How to run this book for the others.</p>")
+    html["extra_footer"] = (html.get("extra_footer") or "").rstrip("\n") + "\n" + line + "\n"
+    config.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+# --- stamps: which profile, parameters and source an executed notebook came from ------
+
+
+def source_digest(source: Path) -> str:
+    """SHA-256 of a source notebook's bytes."""
+    return hashlib.sha256(Path(source).read_bytes()).hexdigest()
+
+
+def stamp_of(parameters: dict, profile_name: str, source: Path) -> dict:
+    return {"profile": profile_name, "parameters": json.loads(json.dumps(parameters, default=repr)),
+            "source_sha256": source_digest(source)}
+
+
+def stale_reason(staged: Path, expected: dict) -> str | None:
+    """Why the executed copy ``staged`` may not be published beside a build ``expected`` (None if it may)."""
+    if not staged.exists():
+        return "never executed"
+    try:
+        found = json.loads(staged.read_text()).get("metadata", {}).get(STAMP)
+    except (OSError, ValueError):
+        return "unreadable"
+    if not found:
+        return "executed by an older build (no stamp)"
+    if found.get("profile") != expected["profile"]:
+        return f"executed under the {found.get('profile')!r} profile"
+    if found.get("source_sha256") != expected["source_sha256"]:
+        return "its source changed since it was executed"
+    if found.get("parameters") != expected["parameters"]:
+        return "its parameters changed since it was executed"
+    return None
+
+
+def clean_executed(notebook: dict) -> bool:
+    """Drop papermill's timestamps and paths (notebook and cell metadata) and the
+    cells' execution timestamps, so that two builds give the same files; True if changed."""
+    changed = notebook.get("metadata", {}).pop("papermill", None) is not None
+    for cell in notebook["cells"]:
+        meta = cell.get("metadata", {})
+        for key in ("papermill", "execution"):
+            if meta.pop(key, None) is not None:
+                changed = True
+    return changed
 
 
 def mathjax_source() -> Path:
@@ -178,8 +278,11 @@ class _PeakMemory:
         self._thread.join()
 
 
-def execute(source: Path, target: Path, parameters: dict, timeout: int | None) -> Result:
-    """Execute one notebook with papermill into ``target``; raise :class:`BuildError` on failure."""
+def execute(source: Path, target: Path, parameters: dict, timeout: int | None, stamp: dict | None = None) -> Result:
+    """Execute one notebook with papermill into ``target``; raise :class:`BuildError` on failure.
+
+    The executed copy loses papermill's timestamps and paths (:func:`clean_executed`)
+    and, with ``stamp``, records it under the notebook metadata key ``STAMP``."""
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -208,7 +311,16 @@ def execute(source: Path, target: Path, parameters: dict, timeout: int | None) -
                 f"{source.stem}: cell {cell} (counting from 0 in {source}) failed with "
                 f"{err.ename}: {err.evalue}\n{trace}\n(executed copy: {target})"
             ) from None
-    return Result(source.stem, time.perf_counter() - start, memory.peak / 2**20)
+    seconds = time.perf_counter() - start
+
+    def finish(nb: dict) -> bool:
+        clean_executed(nb)
+        if stamp is not None:
+            nb.setdefault("metadata", {})[STAMP] = stamp
+        return True
+
+    _edit_notebooks([target], finish)
+    return Result(source.stem, seconds, memory.peak / 2**20)
 
 
 def _edit_notebooks(paths, edit) -> None:
@@ -262,8 +374,11 @@ def print_table(results: list[Result]) -> None:
 def build_html(stage_dir: Path, output: Path) -> Path:
     """Run ``jupyter-book build`` (execution off, warnings as errors) into ``<output>/_build/html``."""
     cli = Path(sys.executable).parent / "jupyter-book"
+    html = output / "_build" / "html"
+    if html.exists():  # pages of chapters no longer in the book must not survive
+        shutil.rmtree(html)
     command = [str(cli), "build", str(stage_dir), "--path-output", str(output),
-               "-W", "-n", "--keep-going", "--builder", "html"]
+               "-W", "-n", "--keep-going", "--builder", "html", "--all"]
     print("$ " + " ".join(command), flush=True)
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
@@ -272,6 +387,52 @@ def build_html(stage_dir: Path, output: Path) -> Path:
             + (done.stdout[-6000:] + "\n" + done.stderr[-6000:]).strip()
         )
     return output / "_build" / "html"
+
+
+def check_folders(root: Path, output: Path | None) -> tuple[Path, Path]:
+    """The resolved book root and output folder, or :class:`ParameterError` (nothing written).
+
+    The root must hold ``_toc.yml`` and ``_config.yml``; the output folder must
+    exist, be writable, and be the root itself or lie outside it (inside the
+    sources, the staged copy would contain itself).
+    """
+    root = Path(root).resolve()
+    if not (root / "_toc.yml").is_file() or not (root / "_config.yml").is_file():
+        raise ParameterError(f"--root: {root} is not a book root (it must hold _toc.yml and _config.yml)")
+    if output is None:
+        return root, root
+    output = Path(output).resolve()
+    if not output.is_dir():
+        raise ParameterError(f"--output: {output} is not an existing folder; create it first")
+    if not os.access(output, os.W_OK | os.X_OK):
+        raise ParameterError(f"--output: {output} is not writable")
+    if output != root and output.is_relative_to(root):
+        raise ParameterError(f"--output: {output} lies inside the book's sources {root}; "
+                             "use the root itself (the default) or a folder outside it")
+    return root, output
+
+
+def prune_figures(figures: Path, book: list[str], redrawn: list[str] | None) -> list[str]:
+    """Remove figures that no longer belong to the book; return their names.
+
+    A figure's manifest records the notebook that drew it. Removed: figures of a
+    notebook not in ``book``; figures of the notebooks about to be re-executed
+    (``redrawn``: they draw theirs again, and one they stopped drawing must go);
+    with ``redrawn=None`` (a full build), every figure.
+    """
+    removed = []
+    if not figures.is_dir():
+        return removed
+    for manifest in figures.glob("*.json"):
+        try:
+            owner = json.loads(manifest.read_text()).get("notebook")
+        except (OSError, ValueError):
+            owner = None
+        if redrawn is None or owner not in book or owner in redrawn:
+            for path in figures.glob(f"{manifest.stem}.*"):
+                path.unlink()
+            removed.append(manifest.stem)
+    return sorted(removed)
 
 
 def build(
@@ -286,18 +447,34 @@ def build(
 
     Everything it writes goes under ``<output>/_build`` (default: the book root).
     """
-    root = root.resolve()
-    output = (output or root).resolve()
-    notebooks = toc_notebooks(root)
+    root, output = check_folders(root, output)
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 1):
+        raise ParameterError(f"--timeout must be a whole number of seconds >= 1 (or omitted: no limit); got {timeout!r}")
+    book = toc_notebooks(root)
+    notebooks = book
     if only:
-        unknown = sorted(set(only) - {nb.stem for nb in notebooks})
+        unknown = sorted(set(only) - {nb.stem for nb in book})
         if unknown:
             raise ParameterError(
                 f"--only: unknown notebook(s) {', '.join(unknown)}; "
-                f"known: {', '.join(nb.stem for nb in notebooks)}"
+                f"known: {', '.join(nb.stem for nb in book)}"
             )
-        notebooks = [nb for nb in notebooks if nb.stem in only]
-    parameters = validate(notebooks, profile_name)
+        notebooks = [nb for nb in book if nb.stem in only]
+    # with the HTML, every chapter is published: check them all, before anything runs
+    checked = validate(book if html else notebooks, profile_name)
+    parameters = {nb.stem: checked[nb.stem] for nb in notebooks}
+    stage_dir = output / "_build" / "source"
+    if html and only:
+        stale = {nb.stem: stale_reason(stage_dir / "notebooks" / nb.name,
+                                       stamp_of(checked[nb.stem], profile_name, nb))
+                 for nb in book if nb not in notebooks}
+        stale = {stem: why for stem, why in stale.items() if why}
+        if stale:
+            raise ParameterError(
+                f"the HTML would publish chapters that do not belong to this '{profile_name}' build "
+                "(nothing was executed):\n  "
+                + "\n  ".join(f"{stem}: {why}" for stem, why in stale.items())
+                + "\nadd them to --only, build without --only, or add --no-html")
     disagreements = repository.check(root)
     if disagreements:
         raise BuildError(
@@ -307,9 +484,10 @@ def build(
         )
 
     build_dir = output / "_build"
-    stage_dir = build_dir / "source"
-    stage(root, stage_dir)
+    stage(root, stage_dir, profile_name, keep=[nb.stem for nb in book])
     os.environ.setdefault("COLLAPSE_FIGURES_DIR", str(build_dir / "figures"))
+    prune_figures(Path(os.environ["COLLAPSE_FIGURES_DIR"]), book=[nb.stem for nb in book],
+                  redrawn=None if not only else [nb.stem for nb in notebooks])
     os.environ.setdefault("COLLAPSE_CACHE_DIR", str(build_dir / "cache"))
     os.environ["COLLAPSE_PROGRESS"] = "0"
     os.environ["COLLAPSE_PROFILE"] = profile_name
@@ -323,7 +501,9 @@ def build(
     results = []
     for i, notebook in enumerate(notebooks, 1):
         print(f"[{i}/{len(notebooks)}] {notebook.stem} ({profile_name}) ...", end=" ", flush=True)
-        result = execute(notebook, stage_dir / "notebooks" / notebook.name, parameters[notebook.stem], timeout)
+        os.environ["COLLAPSE_NOTEBOOK"] = notebook.stem  # figure manifests record who drew them
+        result = execute(notebook, stage_dir / "notebooks" / notebook.name, parameters[notebook.stem], timeout,
+                         stamp=stamp_of(parameters[notebook.stem], profile_name, notebook))
         print(f"{result.seconds:.1f}s, peak {result.peak_mb:.0f} MB", flush=True)
         results.append(result)
     if results:
@@ -355,6 +535,16 @@ def build(
     return results
 
 
+def _positive_seconds(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number of seconds >= 1; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of seconds >= 1; got {value}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m collapse_utils.book.build",
@@ -363,7 +553,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default="book", help=f"one of: {', '.join(profile_names())}")
     parser.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="execute only these notebooks (by stem)")
     parser.add_argument("--no-html", action="store_true", help="execute the notebooks but do not build the HTML")
-    parser.add_argument("--timeout", type=int, default=None, help="per-cell timeout in seconds")
+    parser.add_argument("--timeout", type=_positive_seconds, default=None, help="per-cell timeout in seconds (>= 1)")
     parser.add_argument("--root", type=Path, default=Path("."), help="the book root (holds _toc.yml)")
     parser.add_argument("--output", type=Path, default=None,
                         help="write everything under OUTPUT/_build (default: the book root)")

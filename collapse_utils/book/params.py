@@ -34,19 +34,30 @@ class ParameterError(ValueError):
     """A notebook parameter, a profile or a notebook name is not allowed."""
 
 
+#: Upper bound of an ``int`` parameter that declares none: no count in this book
+#: (samples, chains, generations, tokens) can be honoured beyond it.
+MAX_INT = 10**9
+
+
 @dataclass(frozen=True)
 class Param:
     """Type and allowed values of one notebook parameter (its meaning is the
     comment next to it in the notebook's parameters cell).
 
     ``kind`` is ``int``, ``float``, ``bool`` or ``str``. ``low``/``high`` bound
-    numbers (inclusive); ``choices`` lists the allowed values of a string.
+    numbers (inclusive); ``choices`` lists the allowed values of a string. An
+    ``int`` without a declared ``high`` is bounded by :data:`MAX_INT` (10^9): a
+    count beyond it (``n = 10**30``) is refused before it reaches numpy.
     """
 
     kind: type
     low: float | None = None
     high: float | None = None
     choices: tuple[Any, ...] | None = None
+
+    def __post_init__(self):
+        if self.kind is int and self.high is None:
+            object.__setattr__(self, "high", MAX_INT)
 
     def allowed(self) -> str:
         """Human-readable description of the allowed values."""
@@ -279,6 +290,15 @@ def profile(
     if notebooks is None:
         notebooks = [Path(root) / "notebooks" / f"{nb}.ipynb" for nb in NOTEBOOKS]
     overrides = PROFILES[name]
+    if not isinstance(overrides, dict):
+        raise ParameterError(f"profile {name!r} in collapse_utils/book/profiles.py must map notebook names to "
+                             f"dicts of parameter values; got a {type(overrides).__name__}")
+    misshapen = [nb for nb, changes in overrides.items()
+                 if not isinstance(changes, dict) or not all(isinstance(k, str) for k in changes)]
+    if misshapen:
+        raise ParameterError("; ".join(
+            f"profile {name!r}: the entry of {nb!r} in collapse_utils/book/profiles.py must be a dict of "
+            f"parameter name -> value, like {{'n': 20}}; got {overrides[nb]!r}" for nb in misshapen))
     problems = [
         f"profile {name!r} names unknown notebook {nb!r}; known notebooks: {', '.join(NOTEBOOKS)}"
         for nb in overrides

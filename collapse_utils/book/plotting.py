@@ -181,7 +181,8 @@ def write_manifest(name: str, **fields) -> Path:
     """
     path = figures_dir() / f"{name}.json"
     manifest = {"name": name, "glue": None, "png_sha256": None, "natural_width_px": None,
-                "css_width_px": None, "dpi": None, "min_font_pt": None}
+                "css_width_px": None, "dpi": None, "min_font_pt": None,
+                "notebook": os.environ.get("COLLAPSE_NOTEBOOK")}  # set by the build: who drew it
     if path.exists():
         manifest |= json.loads(path.read_text())
     manifest |= fields

@@ -27,6 +27,7 @@ def one_notebook_book(tmp_path: Path, notebook: str = FIRST, source: str | None 
     book = tmp_path / "book_root"
     (book / "notebooks").mkdir(parents=True)
     (book / "_toc.yml").write_text(f"format: jb-book\nroot: intro\nchapters:\n- file: notebooks/{notebook}\n")
+    (book / "_config.yml").write_text("title: one chapter\n")
     original = ROOT / "notebooks" / f"{FIRST}.ipynb"
     nb = nbformat.read(original, as_version=4)
     if source is not None:
@@ -52,7 +53,8 @@ def test_param_types_and_ranges():
     s = Param(str, choices=("a", "b"))
     assert s.problem("c") == "not an allowed value"
     assert s.allowed() == "one of 'a', 'b'"
-    assert p.allowed() == "int >= 2"
+    assert p.allowed() == "int in [2, 1000000000]"  # an int without a declared high: MAX_INT
+    assert p.problem(10**30) == "above the allowed range"
     assert f.allowed() == "float in [0.0, 1.0]"
 
 
@@ -62,7 +64,8 @@ def test_check_takes_the_declared_names_from_the_namespace():
     assert params.check(FIRST, namespace) == good
     with pytest.raises(ParameterError) as err:
         params.check(FIRST, good | {"n": 1})
-    assert str(err.value) == "01_retraining_loop: parameter 'n' = 1 is below the allowed range; allowed: int >= 2"
+    assert str(err.value) == ("01_retraining_loop: parameter 'n' = 1 is below the allowed range; "
+                              "allowed: int in [2, 1000000]")
 
 
 def test_check_lists_every_problem():
@@ -70,7 +73,7 @@ def test_check_lists_every_problem():
         params.check(FIRST, book_values(FIRST) | {"real_fraction": 1.5, "chains": "many"})
     lines = str(err.value).splitlines()
     assert lines == [
-        "01_retraining_loop: parameter 'chains' = 'many' is wrong type str; allowed: int >= 2",
+        "01_retraining_loop: parameter 'chains' = 'many' is wrong type str; allowed: int in [2, 1000000]",
         "01_retraining_loop: parameter 'real_fraction' = 1.5 is above the allowed range; "
         "allowed: float in [0.0, 1.0]",
     ]
@@ -122,7 +125,8 @@ def test_constraints_hold_at_their_bounds():
 def test_a_constraint_is_skipped_when_one_of_its_parameters_is_already_wrong():
     with pytest.raises(ParameterError) as err:
         params.check("10_tale_of_tails", book_values("10_tale_of_tails") | {"vocab": "big"})
-    assert str(err.value) == "10_tale_of_tails: parameter 'vocab' = 'big' is wrong type str; allowed: int >= 1000"
+    assert str(err.value) == ("10_tale_of_tails: parameter 'vocab' = 'big' is wrong type str; "
+                              "allowed: int in [1000, 100000000]")
 
 
 # --- the parameters cell and the profiles --------------------------------------------
@@ -188,6 +192,7 @@ def test_profile_naming_an_unknown_notebook_or_parameter(monkeypatch):
 ])
 def test_build_refuses_a_bad_parameters_cell_before_executing(tmp_path, monkeypatch, source, expected):
     book = one_notebook_book(tmp_path, source=source)
+    (tmp_path / "out").mkdir()
     executed = []
     monkeypatch.setattr(build, "execute", lambda *a, **k: executed.append(a))
     with pytest.raises(ParameterError) as err:
@@ -233,7 +238,7 @@ def test_build_rejects_bad_values_and_constraints_before_executing(tmp_path, mon
         build.build("broken", root=ROOT, output=tmp_path, html=False)
     message = str(err.value)
     assert "profile 'broken': 01_retraining_loop: parameter 'n' = 1 is below the allowed range; " \
-           "allowed: int >= 2" in message
+           "allowed: int in [2, 1000000]" in message
     assert "parameter 'real_fraction' = 'lots' is wrong type str" in message
     assert "10_tale_of_tails: parameters k = 5000, vocab = 1000 break the constraint 'k <= vocab'" in message
     assert executed == []

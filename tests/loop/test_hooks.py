@@ -3,6 +3,8 @@ sampler= and filter=, the public Policy protocol, and run_chains' per-chain cach
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -171,3 +173,33 @@ def test_code_version_follows_the_modules_actually_used():
     a = Cache("k", {}, uses=[GaussianFamily()]).key
     assert a == Cache("k", {}, uses=[GaussianFamily("unbiased")]).key  # same code, same key
     assert a != Cache("k", {}, uses=[loop.Mix(0.1)]).key
+
+
+def test_the_reseeding_mode_shifts_every_integer_seed(monkeypatch):
+    """tests/conftest.py: COLLAPSE_TEST_SEED_OFFSET moves default_rng, the loop's seeds and torch's."""
+    import importlib.util
+
+    from collapse_utils import loop as loop_module
+
+    spec = importlib.util.spec_from_file_location("reseed_conftest", Path(__file__).parents[1] / "conftest.py")
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
+    before = np.random.default_rng(5).random()
+    var = {"var": lambda step: step.model.var}
+    loop_before = loop.run(GaussianFamily(), initial_model=TRUTH, n=10, generations=2, seed=5, metrics=var,
+                           progress=False)
+    monkeypatch.setattr(np.random, "default_rng", np.random.default_rng)  # restored after the test
+    monkeypatch.setattr(loop_module, "_seed_sequence", loop_module._seed_sequence)
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(torch, "manual_seed", torch.manual_seed)
+    monkeypatch.setenv(conftest.SEED_OFFSET_ENV, "1")
+    conftest.pytest_configure(None)
+    assert np.random.default_rng(5).random() == np.random.Generator(np.random.PCG64(5 + conftest.SEED_STRIDE)).random()
+    assert np.random.default_rng(5).random() != before
+    assert np.random.default_rng(None) is not None  # entropy from the OS: untouched
+    shifted = loop.run(GaussianFamily(), initial_model=TRUTH, n=10, generations=2, seed=5, metrics=var,
+                       progress=False)
+    assert shifted != loop_before
+    monkeypatch.setenv(conftest.SEED_OFFSET_ENV, "x")
+    with pytest.raises(pytest.UsageError, match="must be an integer"):
+        conftest.pytest_configure(None)
