@@ -81,8 +81,9 @@ def check_fractions(name: str, value: Any) -> np.ndarray:
 
     Book: {doc}`book/how_to_run`
     """
-    arr = np.asarray(value, dtype=float) if not isinstance(value, bool) else None
-    if arr is None or arr.dtype.kind != "f" or not np.all(np.isfinite(arr)) or np.any((arr < 0) | (arr > 1)):
+    raw = np.asarray(value) if not isinstance(value, bool) else None  # a string is not a number
+    arr = raw.astype(float) if raw is not None and raw.dtype.kind in "iuf" else None
+    if arr is None or not np.all(np.isfinite(arr)) or np.any((arr < 0) | (arr > 1)):
         raise ValueError(f"{name} must be a number or an array of numbers in [0, 1]; got {value!r}")
     return arr
 
@@ -115,3 +116,60 @@ def check_sample_1d(name: str, data: Any, minimum: int, minimum_name: str | None
             f"got shape {np.shape(data)}"
         )
     return x
+
+
+def check_seed(name: str, value: Any):
+    """A seed numpy accepts: ``None``, a non-negative integer (numpy's too), a list
+    of them, or a ``SeedSequence`` / ``Generator`` / ``BitGenerator``; a
+    ``ValueError`` naming ``name`` otherwise, before numpy sees it.
+
+    Book: {doc}`book/how_to_run`
+    """
+    if value is None or isinstance(value, (np.random.SeedSequence, np.random.Generator, np.random.BitGenerator)):
+        return value
+    def whole(v):
+        return isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 0
+    if whole(value):
+        return int(value)
+    if isinstance(value, (list, tuple)) and value and all(whole(v) for v in value):
+        return [int(v) for v in value]
+    raise ValueError(f"{name} must be None, a non-negative integer (or a list of them) or a numpy "
+                     f"SeedSequence / Generator; got {value!r}")
+
+
+MEMORY_ENV = "COLLAPSE_MAX_MEMORY_GB"
+
+
+def memory_limit() -> int:
+    """Bytes one array may take: ``$COLLAPSE_MAX_MEMORY_GB`` GiB if set, else half
+    this machine's memory (8 GiB if it cannot be read).
+
+    Book: {doc}`book/how_to_run`
+    """
+    import os
+
+    env = os.environ.get(MEMORY_ENV)
+    if env:
+        try:
+            return int(float(env) * 2**30)
+        except ValueError:
+            raise ValueError(f"{MEMORY_ENV} must be a number of GiB; got {env!r}") from None
+    try:
+        import psutil
+
+        return int(psutil.virtual_memory().total // 2)
+    except Exception:  # pragma: no cover - psutil is pinned
+        return 8 * 2**30
+
+
+def check_memory(what: str, n_bytes: float, hint: str = "") -> None:
+    """Refuse, before allocating, an array of ``n_bytes`` above :func:`memory_limit`;
+    the message says how much ``what`` would need.
+
+    Book: {doc}`book/how_to_run`
+    """
+    limit = memory_limit()
+    if n_bytes > limit:
+        raise ValueError(f"{what} would need {n_bytes / 2**30:,.1f} GiB of memory, more than the "
+                         f"{limit / 2**30:,.1f} GiB allowed (half this machine's memory; {MEMORY_ENV} "
+                         f"changes it){'; ' + hint if hint else ''}")

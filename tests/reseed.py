@@ -23,8 +23,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 #: the test folders with seeded Monte-Carlo checks (no notebooks, no build)
-STATISTICAL = ["tests/exact", "tests/loop", "tests/measures", "tests/families/test_gaussian.py",
-               "tests/families/test_categorical.py", "tests/families/test_gmm.py"]
+STATISTICAL = ["tests/exact", "tests/loop", "tests/measures", "tests/families/test_models.py",
+               "tests/families/test_nonparametric.py", "tests/families/test_zipf.py", "tests/families/test_gmm.py"]
 
 
 def run(offset: int, args: list[str], junit: Path) -> tuple[int, list[str]]:

@@ -109,10 +109,10 @@ def check_pipeline(n: int, k: int, min_count, oversample, rare) -> tuple[int, fl
     """
     # m <= n / K guarantees that the largest component (>= n/K samples) is never dropped.
     min_count = check_int("min_count", min_count, 1, max(1, n // k))
-    ok = not isinstance(oversample, bool) and isinstance(oversample, (int, float, np.floating))
+    ok = not isinstance(oversample, bool) and isinstance(oversample, (int, float, np.integer, np.floating))
     if not ok or not np.isfinite(oversample) or oversample < 1:
         raise ValueError(f"oversample must be a number >= 1, got {oversample!r}")
-    ok = not isinstance(rare, bool) and isinstance(rare, (int, float, np.floating))
+    ok = not isinstance(rare, bool) and isinstance(rare, (int, float, np.integer, np.floating))
     if not ok or not 0 <= rare <= 1:
         raise ValueError(f"rare must be a share in [0, 1], got {rare!r}")
     return min_count, float(oversample), float(rare)

@@ -25,7 +25,14 @@ import math
 import numpy as np
 from scipy import integrate, special
 
-from collapse_utils.checks import check_choice, check_int, check_number, check_positive
+from collapse_utils.checks import (
+    check_choice,
+    check_int,
+    check_memory,
+    check_number,
+    check_positive,
+    check_seed,
+)
 
 __all__ = [
     "ESTIMATORS",
@@ -242,6 +249,12 @@ def simulate(
     mu0 = check_number("mu0", mu0)
     estimator = check_choice("estimator", estimator, ESTIMATORS)
     method = check_choice("method", method, METHODS)
+    seed = check_seed("seed", seed)
+    # the outputs, the exact method's two draws per cell, and the naive method's n samples per chain
+    cells = chains * (generations + 1)
+    check_memory(f"simulate({n=}, {generations=}, {chains=})",
+                 8 * (4 * cells + (n * chains if method == "naive" else 0)),
+                 "simulate fewer chains or generations at a time")
     rng = np.random.default_rng(seed)
     k = _denominator(n, estimator)
 

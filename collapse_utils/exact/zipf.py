@@ -31,7 +31,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import special
 
-from collapse_utils.checks import check_int, check_number
+from collapse_utils.checks import check_int, check_memory, check_number, check_seed
 
 __all__ = [
     "zipf_probs",
@@ -67,6 +67,7 @@ def zipf_probs(vocab: int, beta: float) -> np.ndarray:
     """
     vocab = check_int("vocab", vocab, 1)
     beta = check_number("beta", beta, 1, strict=True)
+    check_memory(f"zipf_probs(vocab={vocab:,})", 16 * vocab, "use a smaller vocabulary")
     p = np.arange(1, vocab + 1, dtype=float) ** -beta
     return p / p.sum()
 
@@ -265,6 +266,7 @@ def simulate_generations(p, tokens: int, generations: int, *, k: int | None = No
     clean_fraction = check_number("clean_fraction", clean_fraction, 0, 1)
     if transform is not None and not callable(transform):
         raise ValueError(f"transform must be a callable or None; got {transform!r}")
+    seed = check_seed("seed", seed)
     rng = np.random.default_rng(seed)
     n_clean = int(round(clean_fraction * tokens))
     errors = np.zeros((chains, generations + 1))

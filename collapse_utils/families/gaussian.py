@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from collapse_utils.checks import check_choice
+from collapse_utils.checks import check_choice, check_number, check_sample_1d
 from collapse_utils.exact.gaussian import ESTIMATORS
 
 __all__ = ["GaussianModel", "GaussianFamily"]
@@ -30,6 +30,10 @@ class GaussianModel:
 
     mean: float
     var: float
+
+    def __post_init__(self):
+        check_number("mean", self.mean)
+        check_number("var", self.var, 0.0)
 
     @property
     def std(self) -> float:
@@ -62,9 +66,7 @@ class GaussianFamily:
         self.estimator = check_choice("estimator", estimator, ESTIMATORS)
 
     def fit(self, data: np.ndarray, rng: np.random.Generator | None = None, *, generation: int | None = None) -> GaussianModel:
-        data = np.asarray(data, dtype=float)
-        if data.ndim != 1 or len(data) < 2:
-            raise ValueError(f"data must be a 1-D array of at least 2 points, got shape {data.shape}")
+        data = check_sample_1d("data", data, 2)
         ddof = 0 if self.estimator == "mle" else 1
         return GaussianModel(mean=float(data.mean()), var=float(data.var(ddof=ddof)))
 

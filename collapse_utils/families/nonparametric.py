@@ -173,7 +173,7 @@ class HistogramFamily:
             if bins not in self.RULES:
                 raise ValueError(f"bins must be an integer >= 1 or one of {', '.join(self.RULES)}; got {bins!r}")
         else:
-            bins = check_int("bins", bins, 1)
+            bins = check_int("bins", bins, 1, 10**7)  # np.histogram allocates the bins up front
         self.bins = bins
 
     def fit(self, data, rng: np.random.Generator | None = None, *, generation: int | None = None) -> HistogramModel:

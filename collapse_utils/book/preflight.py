@@ -1,0 +1,139 @@
+"""What a build checks and cleans, so that it never mixes profiles, goes stale or leaks the machine.
+
+The helpers of :mod:`collapse_utils.book.build` that run before and around the
+pipeline: the folders it may use (:func:`check_folders`), the optional packages
+the parameters need (:func:`missing_packages`), the *stamp* an executed notebook
+carries (profile, parameters, checksum of its source) and why a staged copy is
+stale (:func:`stale_reason`), the footer line that names the profile on every
+page, the cleaning of papermill's timestamps and paths, and the pruning of
+figures whose notebook left the book. (Chapter: "How to run this book".)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from importlib.util import find_spec
+from pathlib import Path
+
+from collapse_utils.book.params import ParameterError
+
+STAMP = "collapse_build"  # notebook metadata key of an executed notebook's stamp
+
+
+def add_profile_footer(config: Path, profile_name: str) -> None:
+    """Append "Built with the ``<profile>`` profile" to the footer of every page."""
+    import yaml
+
+    data = yaml.safe_load(config.read_text())
+    html = data.setdefault("html", {})
+    line = (f'<p class="collapse-profile">Built with the <code>{profile_name}</code> profile; '
+            "see How to run this book for the others.</p>")
+    html["extra_footer"] = (html.get("extra_footer") or "").rstrip("\n") + "\n" + line + "\n"
+    config.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+def source_digest(source: Path) -> str:
+    """SHA-256 of a source notebook's bytes."""
+    return hashlib.sha256(Path(source).read_bytes()).hexdigest()
+
+
+def stamp_of(parameters: dict, profile_name: str, source: Path) -> dict:
+    return {"profile": profile_name, "parameters": json.loads(json.dumps(parameters, default=repr)),
+            "source_sha256": source_digest(source)}
+
+
+def stale_reason(staged: Path, expected: dict) -> str | None:
+    """Why the executed copy ``staged`` may not be published beside a build ``expected`` (None if it may)."""
+    if not staged.exists():
+        return "never executed"
+    try:
+        found = json.loads(staged.read_text()).get("metadata", {}).get(STAMP)
+    except (OSError, ValueError):
+        return "unreadable"
+    if not found:
+        return "executed by an older build (no stamp)"
+    if found.get("profile") != expected["profile"]:
+        return f"executed under the {found.get('profile')!r} profile"
+    if found.get("source_sha256") != expected["source_sha256"]:
+        return "its source changed since it was executed"
+    if found.get("parameters") != expected["parameters"]:
+        return "its parameters changed since it was executed"
+    return None
+
+
+def clean_executed(notebook: dict) -> bool:
+    """Drop papermill's timestamps and paths (notebook and cell metadata) and the
+    cells' execution timestamps, so that two builds give the same files; True if changed."""
+    changed = notebook.get("metadata", {}).pop("papermill", None) is not None
+    for cell in notebook["cells"]:
+        meta = cell.get("metadata", {})
+        for key in ("papermill", "execution"):
+            if meta.pop(key, None) is not None:
+                changed = True
+    return changed
+
+
+def prune_figures(figures: Path, book: list[str], redrawn: list[str] | None) -> list[str]:
+    """Remove figures that no longer belong to the book; return their names.
+
+    A figure's manifest records the notebook that drew it. Removed: figures of a
+    notebook not in ``book``; figures of the notebooks about to be re-executed
+    (``redrawn``: they draw theirs again, and one they stopped drawing must go);
+    with ``redrawn=None`` (a full build), every figure.
+    """
+    removed = []
+    if not figures.is_dir():
+        return removed
+    for manifest in figures.glob("*.json"):
+        try:
+            owner = json.loads(manifest.read_text()).get("notebook")
+        except (OSError, ValueError):
+            owner = None
+        if redrawn is None or owner not in book or owner in redrawn:
+            for path in figures.glob(f"{manifest.stem}.*"):
+                path.unlink()
+            removed.append(manifest.stem)
+    return sorted(removed)
+
+
+#: Optional packages some parameter values need: (parameter, value) -> (package, what to run).
+OPTIONAL_PACKAGES = {
+    ("source", "wikitext2"): ("datasets", "pip install datasets  (and a network connection for the first download)"),
+    ("source", "torchvision"): ("torchvision", "pip install -r requirements.txt  (torchvision is pinned there)"),
+}
+
+
+def missing_packages(parameters: dict[str, dict]) -> list[str]:
+    """One message per notebook whose parameters need a package that is not installed."""
+    problems = []
+    for notebook, values in parameters.items():
+        for (name, value), (package, install) in OPTIONAL_PACKAGES.items():
+            if values.get(name) == value and find_spec(package) is None:
+                problems.append(f"{notebook}: {name} = {value!r} needs the {package!r} package, "
+                                f"which is not installed: {install}")
+    return problems
+
+
+def check_folders(root: Path, output: Path | None) -> tuple[Path, Path]:
+    """The resolved book root and output folder, or :class:`ParameterError` (nothing written).
+
+    The root must hold ``_toc.yml`` and ``_config.yml``; the output folder must
+    exist, be writable, and be the root itself or lie outside it (inside the
+    sources, the staged copy would contain itself).
+    """
+    root = Path(root).resolve()
+    if not (root / "_toc.yml").is_file() or not (root / "_config.yml").is_file():
+        raise ParameterError(f"--root: {root} is not a book root (it must hold _toc.yml and _config.yml)")
+    if output is None:
+        return root, root
+    output = Path(output).resolve()
+    if not output.is_dir():
+        raise ParameterError(f"--output: {output} is not an existing folder; create it first")
+    if not os.access(output, os.W_OK | os.X_OK):
+        raise ParameterError(f"--output: {output} is not writable")
+    if output != root and output.is_relative_to(root):
+        raise ParameterError(f"--output: {output} lies inside the book's sources {root}; "
+                             "use the root itself (the default) or a folder outside it")
+    return root, output
