@@ -208,6 +208,11 @@ def _check_fit_signature(family) -> None:
 
 #: At most this many draws (in multiples of the batch asked for) when a filter rejects samples.
 MAX_FILTER_ROUNDS = 100
+#: Bounds a run can honour: beyond them numpy allocates for minutes (spawning 10^8
+#: seed streams) or fails deep inside a family; refused up front instead.
+MAX_GENERATIONS = 10**6
+MAX_SAMPLES = 10**9
+MAX_CHAINS = 10**7
 
 
 def _draw_synthetic(family, model, k, rng, sampler, filter, previous):
@@ -299,7 +304,7 @@ def run(
 
     Book: {ref}`def-iterative-retraining`
     """
-    generations = check_int("generations", generations, 0)
+    generations = check_int("generations", generations, 0, MAX_GENERATIONS)
     if family is None or not (callable(getattr(family, "fit", None)) and callable(getattr(family, "sample", None))):
         raise ValueError(f"family must have fit(data, rng, *, generation) and sample(model, n, rng); got {family!r}")
     if isinstance(policy, str):
@@ -321,7 +326,7 @@ def run(
         if real is None or callable(real):
             raise ValueError("n (samples per generation) is required unless real is a data set")
         n = len(real)
-    n = check_int("n", n, 1)
+    n = check_int("n", n, 1, MAX_SAMPLES)
     metrics = dict(metrics or {})
     for name, f in metrics.items():
         if not callable(f):
@@ -438,7 +443,7 @@ def run_chains(
 
     Book: {ref}`def-iterative-retraining`
     """
-    chains = check_int("chains", chains, 1)
+    chains = check_int("chains", chains, 1, MAX_CHAINS)
     if cache is None and (cache_params is not None or cache_root is not None):
         raise ValueError("cache_params and cache_root need cache=<name>")
     if "cache" in kwargs:

@@ -68,3 +68,16 @@ def test_valid_numpy_scalars_and_seeds_are_accepted():
     means, variances = gaussian.simulate(10, 2, 5, seed=np.int64(3))
     assert means.shape == variances.shape == (5, 3)
     assert GaussianModel(np.float64(0.5), 0.0).var == 0.0  # a collapsed model is a model
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"generations": 10**8}, r"generations must be an integer in \[0, 1000000\]"),
+    ({"n": 10**30}, r"n must be an integer in \[1, 1000000000\]"),
+])
+def test_the_loop_refuses_runs_it_cannot_honour_before_spawning_seeds(kwargs, message):
+    """loop.run(generations=10**8) used to hang in SeedSequence.spawn before the first generation."""
+    args = {"initial_model": GaussianModel(0, 1), "n": 10, "generations": 2, "progress": False} | kwargs
+    with pytest.raises(ValueError, match=message):
+        loop.run(GaussianFamily(), **args)
+    with pytest.raises(ValueError, match=r"chains must be an integer in \[1, 10000000\]"):
+        loop.run_chains(10**8, family=GaussianFamily(), initial_model=GaussianModel(0, 1), n=10, generations=1)

@@ -137,9 +137,9 @@ def test_history_frame_and_unknown_column():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(n=0), "n must be an integer >= 1"),
-        (dict(n=2.5), "n must be an integer >= 1"),
-        (dict(generations=-1), "generations must be an integer >= 0"),
+        (dict(n=0), "n must be an integer in \\[1, 1000000000\\]"),
+        (dict(n=2.5), "n must be an integer in \\[1, 1000000000\\]"),
+        (dict(generations=-1), "generations must be an integer in \\[0, 1000000\\]"),
         (dict(policy="shuffle"), "policy must be .* 'replace', 'accumulate'"),
         (dict(policy=object()), "policy must be one of replace, mix, accumulate, accumulate_subsample"),
         (dict(seed=-3), "seed must be a non-negative integer"),
@@ -166,7 +166,7 @@ def test_make_policy_and_subsample_validation():
         loop.AccumulateSubsample(size=0)
     with pytest.raises(ValueError, match="give the real data"):
         loop.run(GaussianFamily(), n=3, generations=1)
-    with pytest.raises(ValueError, match="chains must be an integer >= 1"):
+    with pytest.raises(ValueError, match="chains must be an integer in \\[1, 10000000\\]"):
         loop.run_chains(0, family=GaussianFamily(), initial_model=TRUTH, n=3, generations=1)
 
 
