@@ -65,10 +65,14 @@ def stale_reason(staged: Path, expected: dict) -> str | None:
 
 def clean_executed(notebook: dict) -> bool:
     """Drop papermill's timestamps and paths (notebook and cell metadata) and the
-    cells' execution timestamps, so that two builds give the same files; True if changed."""
+    cells' execution timestamps, and give papermill's injected-parameters cell a
+    fixed id, so that two builds give the same files; True if changed."""
     changed = notebook.get("metadata", {}).pop("papermill", None) is not None
     for cell in notebook["cells"]:
         meta = cell.get("metadata", {})
+        if "injected-parameters" in meta.get("tags", []) and cell.get("id") != "injected-parameters":
+            cell["id"] = "injected-parameters"  # papermill gives it a random id
+            changed = True
         for key in ("papermill", "execution"):
             if meta.pop(key, None) is not None:
                 changed = True

@@ -163,10 +163,13 @@ def test_staged_notebooks_of_chapters_no_longer_in_the_book_are_removed(tmp_path
 
 def test_executed_copies_lose_timestamps_and_paths():
     nb = {"metadata": {"papermill": {"input_path": "/abs/x.ipynb", "start_time": "2026"}, "kernelspec": {}},
-          "cells": [{"metadata": {"papermill": {"duration": 1.0}, "execution": {"iopub.status.busy": "2026"},
-                                  "tags": ["x"]}}]}
+          "cells": [{"id": "c1", "metadata": {"papermill": {"duration": 1.0},
+                                              "execution": {"iopub.status.busy": "2026"}, "tags": ["x"]}},
+                    {"id": "9743ae45", "metadata": {"tags": ["injected-parameters"]}}]}
     assert clean_executed(nb)
-    assert nb == {"metadata": {"kernelspec": {}}, "cells": [{"metadata": {"tags": ["x"]}}]}
+    assert nb == {"metadata": {"kernelspec": {}}, "cells": [
+        {"id": "c1", "metadata": {"tags": ["x"]}},
+        {"id": "injected-parameters", "metadata": {"tags": ["injected-parameters"]}}]}
     assert not clean_executed(nb)
 
 
