@@ -149,3 +149,43 @@ def test_loop_is_reproducible_and_cached(tmp_path):
             raise AssertionError("a cached generation was refitted")
 
     assert loop.run(NoFit(3), cache=cache, **kwargs) == a
+
+
+# --- Shumailov et al.'s protocol (Normals_GMM_experiments.ipynb) ------------------------------
+
+
+def test_default_fit_is_the_papers_gaussian_mixture():
+    """GMMFamily's defaults are the paper's GaussianMixture(n_components=2,
+    covariance_type="full", tol=1e-5, max_iter=2000) with sklearn's other
+    defaults; given the random state the family draws, the fit is sklearn's, bit for bit."""
+    from sklearn.mixture import GaussianMixture
+
+    x = np.random.default_rng(5).normal(size=(400, 2))
+    rng = np.random.default_rng(6)
+    state = int(np.random.default_rng(6).integers(2**32 - 1))  # what fit draws from rng
+    ours = GMMFamily().fit(x, rng)
+    theirs = GaussianMixture(n_components=2, tol=1e-5, covariance_type="full", max_iter=2000,
+                             random_state=state).fit(x)
+    np.testing.assert_array_equal(ours.weights, theirs.weights_ / theirs.weights_.sum())
+    np.testing.assert_array_equal(ours.means, theirs.means_)
+    np.testing.assert_array_equal(ours.covariances, theirs.covariances_)
+
+
+def test_generation_numbering_is_the_papers():
+    """Their loop's fit m = 0 is fitted to the real data and fit m to 1,000 samples of
+    fit m - 1; the loop's generation 0 is fitted to the real data, generation t to
+    samples of generation t - 1: the same numbering, so their fit 2,000 is our
+    generation 2,000."""
+    seen = []
+
+    class Recording(GMMFamily):
+        def fit(self, data, rng, *, generation=None):
+            seen.append((generation, data.copy()))
+            return super().fit(data, rng, generation=generation)
+
+    real = np.random.default_rng(0).normal(size=(50, 2))
+    history = loop.run(Recording(), real=real, n=50, generations=3, policy=loop.Replace(), seed=1,
+                       metrics={"model": lambda step: step.model})
+    assert [g for g, _ in seen] == [0, 1, 2, 3]
+    np.testing.assert_array_equal(seen[0][1], real)  # generation 0: the real data
+    assert history["n_real"].tolist() == [50, 0, 0, 0]  # then only samples of the previous fit
