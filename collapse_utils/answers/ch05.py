@@ -36,8 +36,9 @@ def kl_diagonal() -> dict[str, float]:
 
 # --- ex-05-sampling-noise -------------------------------------------------
 
-#: Shumailov et al. (2024): the latent spread of their VAEs at generations
-#: 0 to 4 (the chapter's PAPER_SPREAD)
+#: Shumailov et al. (2024): the latent spread of their printed run (the fifth
+#: of ``collapse_utils.measures.digits.PAPER_RUNS``, rounded to 3 decimals) at
+#: their indices 0 to 4, our generations 1 to 5
 PAPER_SPREAD = (0.674, 0.608, 0.527, 0.468, 0.433)
 
 #: the chapter's n_train (digits per generation) under each profile: the

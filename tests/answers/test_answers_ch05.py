@@ -45,14 +45,19 @@ NOTEBOOK = ROOT / "notebooks" / "05_vae_mnist.ipynb"
 
 
 def notebook_paper_spread() -> list[float]:
-    """The chapter's PAPER_SPREAD, read from its code cell."""
+    """The spread list of the chapter's exercise code (``spread = [...]``), read from its text."""
+    import re
+
     for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
-        if cell.cell_type != "code":
-            continue
-        for node in ast.walk(ast.parse(cell.source)):
-            if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["PAPER_SPREAD"]:
-                return ast.literal_eval(node.value)
-    raise AssertionError("no PAPER_SPREAD in the chapter")
+        found = re.search(r"spread = (\[[0-9., ]+\])  # Shumailov et al.", cell.source)
+        if found:
+            return ast.literal_eval(found.group(1))
+    raise AssertionError("no spread list of Shumailov et al. in the chapter")
+
+
+def test_paper_spread_is_their_printed_run_rounded():
+    assert list(ch05.PAPER_SPREAD) == [round(x, 3) for x in digits.paper_runs("std")[4]]
+    assert notebook_paper_spread() == list(ch05.PAPER_SPREAD)
 
 
 def log_chi2_drift(n: float) -> float:
