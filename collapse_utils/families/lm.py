@@ -12,12 +12,20 @@ al.'s (2024) OPT-125m experiment at laptop scale with the pieces of this module:
   :mod:`collapse_utils.families.transformer`);
 - :func:`train_lm`, :func:`sequence_nll`, :func:`perplexity`;
 - :class:`LMFamily`: ``fit`` fine-tunes a copy of a fixed pretrained base model on
-  a generation's data, ``sample`` continues real prompts;
+  a generation's data, ``sample`` continues real prompts (or the model's own
+  training text, ``prompts_from="own"``);
 - :func:`pretrained`: the setup chapters 06 and 09 share (tokenizer, seeded
-  split, pretrained base model), cached.
+  split, pretrained base model), cached; :func:`require_source` and
+  :func:`resolve_device` check the corpus and pick the device (a GPU when
+  present, for the ``paper`` profile) before any work;
+- :class:`Arm` / :func:`run_arms`: the chapter's arms (decoding, prompts from
+  real or own text, real share), every run seeded and cached, generation 0
+  shared by the arms that fit alike.
 
 The chapter's measurements are metrics of the loop in
-:mod:`collapse_utils.measures.lm`.
+:mod:`collapse_utils.measures.lm`. The module is longer than 400 lines because
+the arms share the family's seeding, device and cache keys with the setup that
+chapter 09 reuses; split apart, one protocol would live in two files.
 """
 
 from __future__ import annotations
@@ -39,8 +47,18 @@ from collapse_utils.families.transformer import (
 )
 from collapse_utils.loop import seed_torch
 
+#: where :class:`LMFamily` takes its prompts: the real training blocks, or the model's own training blocks
+PROMPT_SOURCES = ("real", "own")
+#: ``device=`` values: the CPU, a CUDA GPU (required), or "auto" (CUDA when present, else the CPU)
+DEVICES = ("cpu", "cuda", "auto")
+
 __all__ = [
     "DECODINGS",
+    "PROMPT_SOURCES",
+    "resolve_device",
+    "require_source",
+    "Arm",
+    "run_arms",
     "BPETokenizer",
     "train_tokenizer",
     "make_blocks",
@@ -132,8 +150,8 @@ def make_blocks(ids, block: int, max_blocks: int | None = None) -> torch.Tensor:
 def train_lm(model: GPT, blocks, *, epochs: int = 1, batch_size: int = 32, lr: float = 1e-3,
              weight_decay: float = 0.01, max_steps: int | None = None) -> list[float]:
     """Train ``model`` in place on ``blocks`` (next-token cross-entropy, AdamW, a fresh
-    random order each epoch from torch's generator) and return the mean loss of each
-    epoch (chapter 06).
+    random order each epoch from torch's CPU generator; the batches move to the
+    model's device) and return the mean loss of each epoch (chapter 06).
 
     Book: {ref}`sec-06-model`
     """
@@ -149,8 +167,8 @@ def train_lm(model: GPT, blocks, *, epochs: int = 1, batch_size: int = 32, lr: f
     losses, steps = [], 0
     for _ in range(epochs):
         total, count = 0.0, 0
-        for batch in torch.randperm(len(blocks)).split(batch_size):
-            x = blocks[batch]
+        for batch in torch.randperm(len(blocks)).split(batch_size):  # the order: CPU generator, any device
+            x = blocks[batch].to(model.device)
             logits, _ = model(x[:, :-1])
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1))
             optimiser.zero_grad(set_to_none=True)
@@ -179,9 +197,10 @@ def sequence_nll(model: GPT, blocks, batch: int = 256) -> np.ndarray:
     out = []
     with torch.no_grad():
         for x in blocks.split(batch):
+            x = x.to(model.device)
             logits, _ = model(x[:, :-1])
             nll = F.cross_entropy(logits.transpose(1, 2), x[:, 1:], reduction="none")
-            out.append(nll.mean(dim=1))
+            out.append(nll.mean(dim=1).cpu())
     return torch.cat(out).numpy() if out else np.empty(0)
 
 
@@ -206,6 +225,14 @@ class LMFamily:
     ``sampler=``) replaces the temperature of ancestral sampling by its
     :meth:`~collapse_utils.samplers.Decoding.logits`.
 
+    ``prompts_from`` says where the prompts come from: ``"real"`` (the default,
+    Shumailov et al.'s protocol: the fixed real ``prompts``, so real text enters
+    every generation) or ``"own"`` (the blocks the model was trained on, which
+    ``fit`` keeps as ``model.train_blocks``: from generation 1 on, text written
+    by the previous generation, so nothing real enters after generation 0).
+    The model is trained and decodes on the base model's device
+    (:attr:`GPT.device`); data and samples stay on the CPU.
+
     Book: {ref}`sec-06-model`
     """
 
@@ -219,6 +246,7 @@ class LMFamily:
     beams: int = 5
     repetition_penalty: float = 3.0
     temperature: float = 1.0
+    prompts_from: str = "real"
 
     def __post_init__(self):
         if not isinstance(self.base, GPT):
@@ -233,12 +261,17 @@ class LMFamily:
         check_int("beams", self.beams, 1)
         check_positive("repetition_penalty", self.repetition_penalty)
         check_positive("temperature", self.temperature)
+        if self.prompts_from not in PROMPT_SOURCES:
+            raise ValueError(f"prompts_from must be one of {', '.join(map(repr, PROMPT_SOURCES))}; "
+                             f"got {self.prompts_from!r}")
 
     def fit(self, data, rng: np.random.Generator, *, generation: int | None = None) -> GPT:
         blocks = _check_blocks(data, self.base)
         seed_torch(rng)
         model = copy.deepcopy(self.base)
         model.losses = train_lm(model, blocks, epochs=self.epochs, batch_size=self.batch_size, lr=self.lr)
+        if self.prompts_from == "own":
+            model.train_blocks = blocks.clone()
         return model
 
     def sample(self, model: GPT, n: int, rng: np.random.Generator, decoding=None) -> torch.Tensor:
@@ -246,8 +279,11 @@ class LMFamily:
         seed_torch(rng)
         if n == 0:
             return torch.empty(0, self.new_tokens, dtype=torch.long)
-        order = np.concatenate([rng.permutation(len(self.prompts)) for _ in range(-(-n // len(self.prompts)))])
-        prompts = self.prompts[torch.as_tensor(np.sort(order[:n]))]
+        pool = self.prompts if self.prompts_from == "real" else getattr(model, "train_blocks", None)
+        if pool is None:
+            raise ValueError("prompts_from='own' needs a model fitted by this family (model.train_blocks)")
+        order = np.concatenate([rng.permutation(len(pool)) for _ in range(-(-n // len(pool)))])
+        prompts = pool[torch.as_tensor(np.sort(order[:n]))]
         if decoding is not None and self.decoding != "ancestral":
             raise ValueError(f"a decoding rule needs ancestral sampling; this family decodes by {self.decoding!r}")
         return self.continue_prompts(model, prompts, logits_filter=None if decoding is None else decoding.logits)
@@ -284,7 +320,7 @@ class Setup:
 
 
 def pretrained(source: str, vocab_size: int, block: int, d_model: int, layers: int, pretrain_tokens: int,
-               n_train: int, n_test: int, seed: int, *, cache_root=None) -> Setup:
+               n_train: int, n_test: int, seed: int, *, cache_root=None, device: str = "cpu") -> Setup:
     """The tokenizer, the seeded split and the pretrained base model of chapter 06, cached.
 
     The tokenizer (``vocab_size`` tokens) is trained on the corpus's pretraining
@@ -295,6 +331,10 @@ def pretrained(source: str, vocab_size: int, block: int, d_model: int, layers: i
     ``d_model``, context 128) is trained one epoch on the pretraining blocks.
     Tokenizer and base model are cached (``06_tokenizer``, ``06_base``) under
     keys that both chapters build here, so chapter 09 reuses chapter 06's model.
+    ``device`` (:func:`resolve_device`): where the base model is trained and kept
+    (and so every model fine-tuned from it); a GPU run is cached apart from a CPU
+    run (``key`` then holds ``device``), a CPU run under the same key as before.
+    The ``source`` is checked first (:func:`require_source`).
 
     Book: {ref}`sec-06-model`
     """
@@ -304,10 +344,13 @@ def pretrained(source: str, vocab_size: int, block: int, d_model: int, layers: i
     for name, value in (("block", block), ("d_model", d_model), ("layers", layers),
                         ("pretrain_tokens", pretrain_tokens), ("n_train", n_train), ("n_test", n_test)):
         check_int(name, value, 1)
-    corpora = {split: data.load_text(source, split) for split in data.TEXT_SPLITS}
+    device = resolve_device(device)
+    corpora = {split: data.load_text(require_source(source), split) for split in data.TEXT_SPLITS}
     used = corpora["train"].source
     key = dict(source=used, vocab_size=vocab_size, block=block, d_model=d_model, layers=layers,
                pretrain_tokens=pretrain_tokens, seed=seed)
+    if device != "cpu":
+        key["device"] = device
     tokenizer = Cache("06_tokenizer", {"source": used, "vocab_size": vocab_size}, uses=[train_tokenizer],
                       root=cache_root).get_or_compute(
         "tokenizer", lambda: train_tokenizer(corpora["pretrain"].text, vocab_size))
@@ -326,10 +369,146 @@ def pretrained(source: str, vocab_size: int, block: int, d_model: int, layers: i
 
     def pretrain():
         torch.manual_seed(seed)
-        model = GPT(tokenizer.vocab_size, context=128, d=d_model, layers=layers, heads=4 if d_model % 4 == 0 else 1)
+        model = GPT(tokenizer.vocab_size, context=128, d=d_model, layers=layers,
+                    heads=4 if d_model % 4 == 0 else 1).to(device)
         model.losses = train_lm(model, pretrain_blocks, epochs=1, batch_size=32, lr=1e-3)
         return model
 
     base = Cache("06_base", key, uses=[GPT, train_lm], root=cache_root).get_or_compute("base", pretrain)
     return Setup(tokenizer=tokenizer, base=base, pretrain=pretrain_blocks, train=train, test=test,
                  corpora=corpora, source=used, key=key)
+
+
+def resolve_device(device: str = "cpu") -> str:
+    """The torch device for ``device``: ``"cpu"``; ``"cuda"`` (a CUDA GPU, which must be
+    present); ``"auto"``: CUDA when present, else the CPU, so a run never requires a
+    GPU (chapter 06's ``paper`` profile).
+
+    Book: {ref}`sec-06-model`
+    """
+    if device not in DEVICES:
+        raise ValueError(f"device must be one of {', '.join(map(repr, DEVICES))}; got {device!r}")
+    available = torch.cuda.is_available()
+    if device == "cuda" and not available:
+        raise ValueError("device='cuda' needs a CUDA GPU and none is present; use device='auto' or 'cpu'")
+    return "cuda" if device == "cuda" or (device == "auto" and available) else "cpu"
+
+
+def require_source(source: str) -> str:
+    """Check, before any work, that the text ``source`` can be loaded here; return it.
+
+    ``"shakespeare"`` and ``"pydoc"`` are offline. ``"wikitext2"`` (the corpus of
+    Shumailov et al., chapter 06's ``paper`` profile) needs the ``datasets``
+    package, which the book does not install, and a network the first time:
+    without the package this raises :class:`collapse_utils.data.DataUnavailableError`
+    at once, naming what to install, instead of failing after minutes of work.
+
+    Book: {ref}`sec-06-text`
+    """
+    import importlib.util
+
+    from collapse_utils import data
+
+    if source not in data.TEXT_SOURCES:
+        raise ValueError(f"source must be one of {', '.join(map(repr, data.TEXT_SOURCES))}; got {source!r}")
+    if source == "wikitext2" and importlib.util.find_spec("datasets") is None:
+        raise data.DataUnavailableError(
+            "source='wikitext2' (the paper profile's corpus) needs the `datasets` package, which the book "
+            "does not install: run `pip install datasets` (it downloads wikitext-2-raw-v1 once, so it needs "
+            "a network), or use source='shakespeare' or 'pydoc' offline")
+    return source
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One arm of chapter 06's experiment, for :func:`run_arms`: how each generation
+    is fitted and sampled (``family``: decoding, prompts, epochs) and what it trains
+    on (``policy``, e.g. ``loop.Replace()`` or ``loop.Mix(0.1)``). ``seeds``,
+    ``generations``: this arm's, if not :func:`run_arms`' own; ``metrics``: the
+    names of :func:`run_arms`' metrics it records (default: all of them).
+
+    Book: {ref}`sec-06-generations`
+    """
+
+    family: LMFamily
+    policy: object
+    seeds: int | None = None
+    generations: int | None = None
+    metrics: tuple | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.family, LMFamily):
+            raise ValueError(f"Arm.family must be an LMFamily; got {type(self.family).__name__}")
+        for name in ("seeds", "generations"):
+            if getattr(self, name) is not None:
+                check_int(f"Arm.{name}", getattr(self, name), 1 if name == "seeds" else 0)
+
+
+def run_arms(arms: dict, *, real, generations: int, seeds: int, seed: int, metrics, key: dict,
+             uses=(), cache_name: str = "06_lm", cache_root=None, progress=None) -> dict:
+    """Run every :class:`Arm` of ``arms`` (``{name: arm}``) for its seeds with
+    :func:`collapse_utils.loop.run`, each run cached; returns ``{name: [history per seed]}``.
+
+    ``metrics``: the loop's metrics ``{name: f(step)}``, or a function of the
+    arm's family returning them (as
+    :func:`collapse_utils.measures.lm.lm_metrics`, whose ``example`` decodes like
+    the family).
+
+    Run ``s`` of every arm uses the seed ``SeedSequence([seed, s])`` and the cache
+    ``Cache(cache_name, {**key, "setting": name, "run": s}, uses=[family, policy,
+    loop.run, *uses])``, so a rebuild trains nothing. Generation 0 (the base model
+    fine-tuned on the real data) depends only on the seed and on how the family
+    fits (base, epochs, batch size, learning rate), not on the decoding, the
+    prompts or the policy: runs that fit alike share it, bit for bit, through
+    their caches (it is copied into a later arm's cache, with the earlier arm's
+    metrics row; an arm that records the decoded ``example`` shares only with an
+    arm that decodes alike). The paired runs of different arms therefore start
+    from the same generation 0.
+
+    Book: {ref}`sec-06-generations`
+    """
+    from collapse_utils import loop
+    from collapse_utils.cache import Cache
+
+    if not isinstance(arms, dict) or not arms or not all(isinstance(a, Arm) for a in arms.values()):
+        raise ValueError("arms must be a non-empty dict {name: Arm}")
+    generations = check_int("generations", generations, 0)
+    seeds = check_int("seeds", seeds, 1)
+    given = {name: metrics(arm.family) if callable(metrics) else metrics for name, arm in arms.items()}
+    for name, arm in arms.items():
+        if not isinstance(given[name], dict):
+            raise ValueError(f"metrics must be a dict {{name: f(step)}} or a function of the family returning one; "
+                             f"got {type(given[name]).__name__}")
+        unknown = set(arm.metrics or ()) - set(given[name])
+        if unknown:
+            raise ValueError(f"arm {name!r} asks for metrics that are not given: {sorted(unknown)}; "
+                             f"given: {sorted(given[name])}")
+    first: dict = {}  # (how it fits, seed, how it decodes) -> generation 0's cache entry
+    runs = {}
+    for name, arm in arms.items():
+        names = tuple(given[name]) if arm.metrics is None else tuple(arm.metrics)
+        family = arm.family
+        decodes = (family.decoding, family.beams, family.repetition_penalty, family.temperature)
+        fits = (id(family.base), family.epochs, family.batch_size, family.lr)
+        runs[name] = []
+        for s in range(arm.seeds or seeds):
+            cache = Cache(cache_name, {**key, "setting": name, "run": s},
+                          uses=[family, arm.policy, loop.run, *uses], root=cache_root)
+            share = (fits, s, decodes if "example" in names else None)
+            entry = first.get(share)
+            if cache.load(0) is None and entry is not None and set(names) <= set(entry["row"]):
+                keep = {"generation", "n_train", "n_real", *names}
+                model = entry["model"]
+                if family.prompts_from == "own":  # what this family's fit keeps: generation 0's data
+                    model = copy.deepcopy(model)
+                    model.train_blocks = entry["real0"].clone()
+                cache.save(0, {**entry, "model": model,
+                               "row": {k: v for k, v in entry["row"].items() if k in keep}})
+            runs[name].append(loop.run(
+                family, real=real, generations=generations if arm.generations is None else arm.generations,
+                policy=arm.policy, metrics={m: given[name][m] for m in names},
+                seed=np.random.SeedSequence([seed, s]), desc=f"{name} {s}", cache=cache, progress=progress))
+            first.setdefault(share, cache.load(0))
+            if "example" in names:
+                first.setdefault((fits, s, None), first[share])
+    return runs

@@ -49,7 +49,7 @@ class _Block(nn.Module):
             y = _grouped_attention(q, k, v, *prefix)
         elif past is not None and t > 1:  # causal within the new tokens; each sees all cached ones
             n_past = past[0].shape[2]
-            mask = torch.ones(t, n_past + t, dtype=torch.bool).tril(diagonal=n_past)
+            mask = torch.ones(t, n_past + t, dtype=torch.bool, device=x.device).tril(diagonal=n_past)
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         else:
             y = F.scaled_dot_product_attention(q, k, v, is_causal=past is None)
@@ -119,7 +119,7 @@ class GPT(nn.Module):
         t = idx.shape[1]
         if start + t > self.context:
             raise ValueError(f"sequence of {start + t} tokens exceeds the context of {self.context}")
-        x = self.tok(idx) + self.pos(torch.arange(start, start + t))
+        x = self.tok(idx) + self.pos(torch.arange(start, start + t, device=idx.device))
         cache = []
         for i, block in enumerate(self.blocks):
             x, kv = block(x, None if past is None else past[i], None if prefix is None else prefix[i])
@@ -128,6 +128,11 @@ class GPT(nn.Module):
 
     def n_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+    @property
+    def device(self) -> torch.device:
+        """Where the weights are (the CPU, or a GPU when the model was moved there)."""
+        return self.tok.weight.device
 
 
 def _check_blocks(blocks, model: GPT | None = None) -> torch.Tensor:
@@ -159,21 +164,21 @@ def _reorder(cache, index):
 
 
 def _beam_search(model, prompts, new_tokens, beams, penalty):
-    b, vocab = len(prompts), model.vocab_size
-    seen = torch.zeros(b, vocab, dtype=torch.bool)
+    b, vocab, device = len(prompts), model.vocab_size, prompts.device
+    seen = torch.zeros(b, vocab, dtype=torch.bool, device=device)
     seen.scatter_(1, prompts, True)
     logits, prefix = model(prompts)  # the prompt once per prompt, shared by its beams
     logp = F.log_softmax(apply_repetition_penalty(logits[:, -1], seen, penalty), dim=-1)
     k = min(beams, vocab)
     scores, token = torch.topk(logp, k, dim=1)  # all beams start from the prompt: the k best first tokens
     if k < beams:  # more beams than tokens: pad with impossible beams
-        scores = torch.cat([scores, torch.full((b, beams - k), float("-inf"))], dim=1)
+        scores = torch.cat([scores, torch.full((b, beams - k), float("-inf"), device=device)], dim=1)
         token = torch.cat([token, token[:, :1].expand(b, beams - k)], dim=1)
     token = token.reshape(-1, 1)
     out = token
     seen = seen.repeat_interleave(beams, dim=0)
     seen.scatter_(1, token, True)
-    offsets = (torch.arange(b) * beams)[:, None]
+    offsets = (torch.arange(b, device=device) * beams)[:, None]
     cache = None
     for _ in range(new_tokens - 1):
         logits, cache = model(token, cache, prefix)
@@ -192,7 +197,7 @@ def _beam_search(model, prompts, new_tokens, beams, penalty):
 
 def _ancestral(model, prompts, new_tokens, penalty, rule):
     vocab = model.vocab_size
-    seen = torch.zeros(len(prompts), vocab, dtype=torch.bool)
+    seen = torch.zeros(len(prompts), vocab, dtype=torch.bool, device=prompts.device)
     seen.scatter_(1, prompts, True)
     logits, cache = model(prompts)
     out = []
@@ -221,6 +226,8 @@ def sample(model: GPT, prompts, new_tokens: int, *, decoding: str = "beam", beam
     repetition_penalty: :func:`apply_repetition_penalty` on the tokens of the
         prompt and of the continuation so far (1.0: none).
     batch: prompts decoded together.
+    The decoding runs on the model's device (:attr:`GPT.device`: a GPU when the
+    model is there); the continuations come back as CPU tensors.
     logits_filter: replaces :func:`filter_logits` with ``temperature``,
         ``top_k``, ``top_p`` in ancestral sampling (a
         :meth:`collapse_utils.samplers.Decoding.logits`).
@@ -247,8 +254,9 @@ def sample(model: GPT, prompts, new_tokens: int, *, decoding: str = "beam", beam
     parts = []
     with torch.no_grad():
         for chunk in prompts.split(batch):
+            chunk = chunk.to(model.device)  # decode where the model is; the tokens come back to the CPU
             if decoding == "beam":
-                parts.append(_beam_search(model, chunk, new_tokens, beams, penalty))
+                parts.append(_beam_search(model, chunk, new_tokens, beams, penalty).cpu())
             else:
-                parts.append(_ancestral(model, chunk, new_tokens, penalty, logits_filter))
+                parts.append(_ancestral(model, chunk, new_tokens, penalty, logits_filter).cpu())
     return torch.cat(parts) if parts else torch.empty(0, new_tokens, dtype=torch.long)
