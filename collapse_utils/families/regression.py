@@ -1,13 +1,16 @@
-"""Linear regression retrained on its own labels: the family of Gerstgrasser et al. (2024).
+"""Linear (ridge) regression retrained on its own labels: one family for chapters 07 and 13.
 
 The design ``X`` (samples x dim) is fixed; a model is a weight vector ``w``; a
 data set is a vector of labels for the rows of ``X`` (or several such vectors
-stacked, which the ``accumulate`` policy produces). ``fit`` is ordinary least
-squares on the design repeated once per stacked label vector; ``sample`` draws
-labels ``X w + noise * eps``. With ``initial_model = w*`` the loop reproduces
-the setting whose exact error is
-:func:`collapse_utils.exact.regression.regression_error` and whose vectorised
-simulator is :func:`collapse_utils.exact.regression.simulate_regression`.
+stacked, which the ``accumulate`` policy produces). ``fit`` is least squares,
+or ridge regression with penalty ``ridge * ||w||^2``, on the design repeated
+once per stacked label vector; ``sample`` draws labels ``X w + noise * eps``.
+With ``initial_model = w*`` the loop is the setting of Gerstgrasser et al.
+(2024) and, for replacement, of Dohmatob, Feng & Kempe (2024); its exact error
+is :func:`collapse_utils.exact.regression.regression_error` (least squares) and
+:func:`collapse_utils.exact.regression.ridge_error` (ridge, given the design),
+and :func:`collapse_utils.exact.regression.simulate_regression` is its
+vectorised simulator.
 
 Book: {prf:ref}`prop-07-regression`
 """
@@ -22,17 +25,24 @@ __all__ = ["LinearRegressionFamily"]
 
 
 class LinearRegressionFamily:
-    """OLS on a fixed design ``X`` with Gaussian label noise of standard deviation ``noise``.
+    """Least squares (``ridge=0``) or ridge regression on a fixed design ``X``, label noise ``noise``.
+
+    Least squares needs more rows than columns; ridge (``ridge > 0``) fits any design.
 
     Book: {prf:ref}`prop-07-regression`
     """
 
-    def __init__(self, X, noise: float):
+    def __init__(self, X, noise: float, ridge: float = 0.0):
         X = np.asarray(X, dtype=float)
-        if X.ndim != 2 or X.shape[0] <= X.shape[1] or not np.all(np.isfinite(X)):
-            raise ValueError(f"X must be a finite 2-D design with more rows than columns; got shape {X.shape}")
+        ridge = check_number("ridge", ridge, 0.0)
+        if X.ndim != 2 or not np.all(np.isfinite(X)) or (ridge == 0 and X.shape[0] <= X.shape[1]):
+            raise ValueError(
+                "X must be a finite 2-D design with more rows than columns (or any 2-D design "
+                f"when ridge > 0); got shape {X.shape} with ridge={ridge}"
+            )
         self.X = X
         self.noise = check_number("noise", noise, 0.0, strict=True)
+        self.ridge = ridge
         self._gram = X.T @ X
 
     @property
@@ -48,7 +58,7 @@ class LinearRegressionFamily:
             )
         reps = len(y) // self.samples
         xty = self.X.T @ y.reshape(reps, self.samples).sum(axis=0)
-        return np.linalg.solve(reps * self._gram, xty)
+        return np.linalg.solve(reps * self._gram + self.ridge * np.eye(self.X.shape[1]), xty)
 
     def sample(self, model, n: int, rng: np.random.Generator) -> np.ndarray:
         n = check_int("n", n, 1)
