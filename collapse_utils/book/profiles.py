@@ -78,7 +78,8 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
     "04_gaussian_mixtures": {
         "n": Param(int, low=20),
         "generations": Param(int, low=1),
-        "chains": Param(int, low=1),
+        "chains": Param(int, low=3),
+        "mix_generations": Param(int, low=1),
         "real_fraction": Param(float, low=0.0, high=1.0),
         "modes": Param(int, low=3, high=12),
         "minority_w": Param(float, low=0.001, high=0.1),
@@ -94,7 +95,8 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "width": Param(int, low=2, high=128),
         "epochs": Param(int, low=1),
         "batch_size": Param(int, low=8, high=1024),
-        "real_fraction": Param(float, low=0.0, high=1.0),
+        "seeds": Param(int, low=1),
+        "metric_samples": Param(int, low=2),
         "minority_digit": Param(int, low=0, high=9),
         "minority_share": Param(float, low=0.005, high=0.05),
         "minority_generations": Param(int, low=1),
@@ -112,6 +114,8 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "repetition_penalty": Param(float, low=1.0, high=10.0),
         "ngram_order": Param(int, low=1, high=5),
         "ngram_generations": Param(int, low=1),
+        "mix_epochs": Param(int, low=1),
+        "device": Param(str, choices=("cpu", "cuda", "auto")),
         "seed": SEED,
     },
     "07_mixing_accumulation": {
@@ -180,11 +184,44 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "w": Param(float, low=0.0, high=1.0),
         "seed": SEED,
     },
+    "13_scaling_synthetic": {
+        "reg_samples": Param(int, low=3),
+        "reg_dim": Param(int, low=1),
+        "reg_generations": Param(int, low=1),
+        "loop_chains": Param(int, low=3),  # a spread needs at least 3 seeds
+        "reg_chains": Param(int, low=3),
+        "dim": Param(int, low=1),
+        "gen_error": Param(float, low=0.0),
+        "n_max": Param(int, low=100),
+        "mix_chains": Param(int, low=3),
+        "rf_n": Param(int, low=5),
+        "rf_dim": Param(int, low=1),
+        "rf_chains": Param(int, low=3),  # a spread needs at least 3 seeds
+        "seed": SEED,
+    },
     "12_exercises": {
         "chains": Param(int, low=10, high=10**7),
         "generations": Param(int, low=1, high=10**5),
         "horizon_chains": Param(int, low=10, high=10**7),
         "mix_chains": Param(int, low=10, high=10**7),
+        "seed": SEED,
+    },
+    "14_verification_curation": {
+        "n": Param(int, low=60),  # the tolerance must exceed 1/n
+        "accuracy": Param(float, low=0.01, high=0.99),
+        "tolerance": Param(float, low=0.02, high=0.5),
+        "generations": Param(int, low=2),
+        "chains": Param(int, low=40),
+        "gmm_n": Param(int, low=100),
+        "k": Param(int, low=1, high=64),
+        "beta": Param(float, low=0.001, high=1.0),
+        "real_fraction": Param(float, low=0.01, high=0.99),
+        "curation_generations": Param(int, low=1),
+        "curation_seeds": Param(int, low=3),  # a spread needs at least 3 seeds
+        "lm_lines": Param(int, low=100),
+        "lm_generations": Param(int, low=1),
+        "lm_seeds": Param(int, low=3),  # a spread needs at least 3 seeds
+        "keep_quantile": Param(float, low=0.5, high=0.99),
         "seed": SEED,
     },
 }
@@ -198,6 +235,10 @@ CONSTRAINTS: dict[str, dict[str, str]] = {
     },
     "07_mixing_accumulation": {
         "reg_dim + 1 < reg_samples": "the exact regression error dim / (samples - dim - 1) needs samples > dim + 1",
+    },
+    "13_scaling_synthetic": {
+        "reg_dim + 1 < reg_samples": "the exact least-squares error dim / (samples - dim - 1) needs samples > dim + 1",
+        "2 * dim + 2 < n_max": "the training-set sizes start at 2 dim + 2 (least squares needs n > dim + 1)",
     },
     "10_tale_of_tails": {
         "k <= vocab": "the generating model cuts the tail at a rank of the vocabulary",
@@ -215,15 +256,17 @@ PROFILES: dict[str, dict[str, dict]] = {
             "k_chains": 50, "min_count": 2, "rare": 0.2,
         },
         "04_gaussian_mixtures": {
-            "n": 200, "generations": 6, "chains": 2, "mode_n": 100, "mode_generations": 6, "mode_chains": 2,
+            "n": 200, "generations": 6, "chains": 3, "mix_generations": 6, "mode_n": 100, "mode_generations": 6,
+            "mode_chains": 2,
         },
         "05_vae_mnist": {
-            "n_train": 500, "generations": 2, "width": 4, "epochs": 1, "minority_share": 0.04,
+            "n_train": 500, "generations": 2, "width": 4, "epochs": 1, "seeds": 2, "minority_share": 0.04,
             "minority_generations": 2, "classifier_epochs": 2, "n_samples": 300,
         },
         "06_language_models": {
             "vocab_size": 300, "block": 8, "d_model": 32, "layers": 1, "pretrain_tokens": 4000, "n_train": 24,
             "n_test": 24, "generations": 2, "seeds": 2, "epochs": 1, "beams": 2, "ngram_generations": 3,
+            "mix_epochs": 1,
         },
         "07_mixing_accumulation": {
             "n": 40, "generations": 30, "chains": 500, "policy_generations": 6, "loop_chains": 6,
@@ -243,6 +286,14 @@ PROFILES: dict[str, dict[str, dict]] = {
             "generations": 8, "loop_chains": 20,
         },
         "12_exercises": {"chains": 400, "horizon_chains": 200, "mix_chains": 400},
+        "14_verification_curation": {
+            "generations": 10, "chains": 80, "gmm_n": 200, "k": 4, "curation_generations": 3,
+            "lm_lines": 300, "lm_generations": 2,
+        },
+        "13_scaling_synthetic": {
+            "reg_generations": 6, "loop_chains": 5, "reg_chains": 100, "n_max": 10000, "mix_chains": 50,
+            "rf_n": 40, "rf_dim": 80, "rf_chains": 3,
+        },
     },
     "book": {},
     "paper": {
@@ -252,15 +303,17 @@ PROFILES: dict[str, dict[str, dict]] = {
             "mvn_generations": 200,
         },
         "03_tails_vanish": {"chains": 100000, "loop_chains": 2000, "k_chains": 20000},
-        "04_gaussian_mixtures": {"generations": 2000, "chains": 10, "mode_generations": 400, "mode_chains": 100},
+        "04_gaussian_mixtures": {"generations": 2049, "chains": 10, "mode_generations": 400, "mode_chains": 30},
         "05_vae_mnist": {
-            "source": "torchvision", "n_train": 60000, "width": 32, "epochs": 30, "batch_size": 256,
-            "minority_generations": 20, "n_samples": 10000,
+            "source": "torchvision", "n_train": 60000, "width": 64, "epochs": 30, "batch_size": 256, "seeds": 5,
+            "minority_generations": 10, "n_samples": 10000,
         },
         "06_language_models": {
             "source": "wikitext2", "vocab_size": 8192, "block": 64, "d_model": 256, "layers": 4,
-            "pretrain_tokens": 5000000, "n_train": 20000, "n_test": 2000, "generations": 9, "epochs": 5,
-            "batch_size": 128, "ngram_generations": 100,
+            # wikitext-2's training articles are halved into pretraining and training text (about 1.3
+            # million tokens each, estimated): 5 million pretraining tokens or 20,000 blocks would not fit
+            "pretrain_tokens": 1000000, "n_train": 16000, "n_test": 2000, "generations": 9, "epochs": 5,
+            "batch_size": 128, "ngram_generations": 100, "mix_epochs": 10, "seeds": 5, "device": "auto",
         },
         "07_mixing_accumulation": {"chains": 100000, "loop_chains": 1000, "reg_chains": 10000, "vae_n": 4000,
                                 "vae_generations": 5, "vae_epochs": 10, "vae_width": 16},
@@ -269,5 +322,9 @@ PROFILES: dict[str, dict[str, dict]] = {
         "11_common_confusions": {"task_chains": 100, "task_generations": 200, "family_chains": 100,
                                  "family_generations": 100, "loop_chains": 10000},
         "12_exercises": {"chains": 100000, "horizon_chains": 20000, "mix_chains": 100000},
+        "14_verification_curation": {"chains": 20000, "curation_seeds": 10, "curation_generations": 40,
+                                     "lm_seeds": 10, "lm_generations": 50},
+        "13_scaling_synthetic": {"loop_chains": 1000, "reg_chains": 20000, "n_max": 100000000, "mix_chains": 10000,
+                                 "rf_n": 400, "rf_dim": 1000, "rf_chains": 10},
     },
 }

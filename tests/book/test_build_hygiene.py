@@ -16,6 +16,7 @@ import pytest
 
 from collapse_utils.book import build as build_module
 from collapse_utils.book import preflight
+from collapse_utils.book.params import ParameterError
 from collapse_utils.book.preflight import (
     STAMP,
     add_profile_footer,
@@ -25,7 +26,6 @@ from collapse_utils.book.preflight import (
     stale_reason,
     stamp_of,
 )
-from collapse_utils.book.params import ParameterError
 
 ROOT = Path(__file__).resolve().parents[2]
 FIRST = ROOT / "notebooks" / "01_retraining_loop.ipynb"

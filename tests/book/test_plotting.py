@@ -112,6 +112,7 @@ def test_show_glues_a_sharp_png_and_writes_its_manifest(tmp_path, monkeypatch, d
         "dpi": 200.0,
         "min_font_pt": 7.0,
         "saved_png": {"dpi": 150.0, "natural_width_px": saved_width},
+        "notebook": None,  # the build sets COLLAPSE_NOTEBOOK; a figure drawn outside it has no owner
     }
     # twice the pixels, shown at the 1x width (the <img> gets it from this metadata)
     assert metadata["image/png"] == {"width": width // 2}
