@@ -3,7 +3,7 @@
 Chapter 09, "Mitigations: sampling and diversity", puts the decoding rule inside
 the retraining loop. The same filter serves the language model of chapter 06
 (:func:`filter_logits`, on logits, used by ``collapse_utils.families.lm.sample``) and
-the Zipf token distributions of chapters 09 and 10 (:func:`filter_probs`, on a
+the Zipf token distributions of chapters 09 and 11 (:func:`filter_probs`, on a
 probability vector, and :func:`sampler`, the ``transform`` hook of
 ``collapse_utils.exact.zipf.simulate_generations``).
 

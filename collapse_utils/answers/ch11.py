@@ -1,79 +1,77 @@
-"""Numeric answers of chapter 11's exercises ("Common confusions")."""
+"""Numeric answers of chapter 11's exercises ("A tale of tails")."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
+from scipy import optimize, special
+
 from collapse_utils.answers import answer
-from collapse_utils.exact import gaussian, gaussian_mixing
+from collapse_utils.exact import zipf
 
 
-@answer("ex-11-kde-growth")
-def kde_growth() -> dict[str, float]:
-    """Chapter 11: expected variance growth of an iterated Gaussian KDE (Scott's rule).
-
-    Book: {ref}`ex-11-kde-growth`
-    """
-    n, t = 100, 10
-    scott = n ** -0.2
-    growth = (n - 1) / n + scott**2
-    return {"n": n, "t": t, "scott_factor": scott, "growth": growth, "ratio": growth**t,
-            "neutral_factor": n ** -0.5}
-
-
-@answer("ex-11-signatures")
-def signatures() -> dict[str, float]:
-    """Chapter 11: forgetting (old-task log-likelihood drop) vs collapse (entropy drift).
-
-    Book: {ref}`ex-11-signatures`
-    """
-    delta, n, target = 3.0, 50, 0.5
-    drift = -0.5 * gaussian.log_variance_drift(n)  # entropy lost per generation
-    t = math.ceil(target / drift)
-    return {"delta": delta, "n": n, "target": target, "forget_drop": delta**2 / 2,
-            "drift": drift, "t": t, "drop_at_t": t * drift}
+@answer("ex-11-beta-one")
+def beta_one():
+    """Chapter 11: the clean exponent near beta = 1 and the data needed to halve the error."""
+    out = {}
+    for name, b in (("heavy", 1.15), ("main", 1.5)):
+        exponent = 1 - 1 / b
+        out[f"beta_{name}"] = b
+        out[f"exponent_{name}"] = exponent
+        out[f"factor_{name}"] = 2 ** (1 / exponent)
+    return out
 
 
-@answer("ex-11-one-shot")
-def one_shot() -> dict[str, float]:
-    """Chapter 11: one-shot augmentation vs iterative mixing vs replacement (Gaussian, MLE).
+@answer("ex-11-crossover")
+def crossover():
+    """Chapter 11: k^beta against the exact T where the clean error meets the floor of a cut at k."""
+    vocab, beta, k = 100_000, 1.5, 1000
+    p = zipf.zipf_probs(vocab, beta)
+    floor = float(zipf.tail_mass(p, k))
 
-    Book: {ref}`ex-11-one-shot`
-    """
-    n, lam, t = 50, 0.2, 20
-    s, _ = gaussian_mixing.mix_moments(n, lam, t)
-    star, _ = gaussian_mixing.mix_fixed_point(n, lam)
-    return {"n": n, "lam": lam, "share": 1 - lam, "t": t, "one_shot": float(s[2]), "iterative": float(s[t]),
-            "fixed_point": star, "replace": (1 - 1 / n) ** t}
+    def gap(log_t):
+        return math.log(float(zipf.expected_error(p, math.exp(log_t)))) - math.log(floor)
+
+    t_cross = math.exp(optimize.brentq(gap, math.log(10.0), math.log(1e9), xtol=1e-8))
+    return {
+        "vocab": vocab,
+        "beta": beta,
+        "k": k,
+        "floor": floor,
+        "k_beta": float(k) ** beta,
+        "t_cross": t_cross,
+        "ratio": t_cross / float(k) ** beta,
+    }
 
 
-@answer("ex-11-fixed-error")
-def fixed_error() -> dict[str, float]:
-    """Chapter 11: one-shot deficit when the generator's variance error is a fixed factor.
+@answer("ex-11-tail-bounds")
+def tail_bounds():
+    """Chapter 11: the tail mass beyond rank k of an infinite Zipf law and its integral bounds."""
+    beta, k = 2.0, 100
+    zeta = float(special.zeta(beta))
+    return {
+        "beta": beta,
+        "k": k,
+        "tail": float(special.zeta(beta, k + 1)) / zeta,  # Hurwitz zeta: sum over i >= k + 1
+        "lower": (k + 1) ** (1 - beta) / ((beta - 1) * zeta),
+        "upper": k ** (1 - beta) / ((beta - 1) * zeta),
+        "zeta": zeta,
+    }
 
-    The generator is the MLE fit to n real points sampled with its variance
-    multiplied by 1 - e (a temperature tau = 1 - e, chapter 09), an error that
-    does not shrink with n; the final model is the MLE fit to lam * n fresh
-    real points and a * n generated ones (a = 1 - lam). Its variance deficit is
-    a e + (lam^2 + 2 a (1 - e)) / n - a (1 - e) / n^2, never below a e.
 
-    Book: {ref}`ex-11-fixed-error`
-    """
-    e, share = 0.02, 0.5
-    lam = 1 - share
-    slope = lam**2 + 2 * share * (1 - e)
-
-    def deficit(n: int, error: float = e) -> float:
-        return (share * error + (lam**2 + 2 * share * (1 - error)) / n
-                - share * (1 - error) / n**2)
-
-    sizes = {"small": 100, "mid": 1000, "large": 10_000}
-    values = {"e": e, "share": share, "lam": lam, "tau": 1 - e,
-              "floor": share * e, "slope": slope,
-              "n_cross": slope / (share * e)}
-    for name, n in sizes.items():
-        values[f"n_{name}"] = n
-        values[f"deficit_{name}"] = deficit(n)
-    values["clean_large"] = deficit(sizes["large"], 0.0)
-    values["ratio_large"] = values["deficit_large"] / values["clean_large"]
-    return values
+@answer("ex-11-fitted-exponent")
+def fitted_exponent():
+    """Chapter 11: slope of the exact clean error of a finite Zipf law against T, and the theory's."""
+    vocab, beta = 100_000, 2.0
+    p = zipf.zipf_probs(vocab, beta)
+    tokens = np.geomspace(1000, 100_000, 9)
+    return {
+        "vocab": vocab,
+        "beta": beta,
+        "t_low": 1000,
+        "t_high": 100_000,
+        "points": tokens.size,
+        "slope": zipf.fit_power_law(tokens, zipf.expected_error(p, tokens)),
+        "theory": -(1 - 1 / beta),
+    }

@@ -158,7 +158,7 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "lm_temp_high": Param(float, low=1.0, high=5.0),
         "seed": SEED,
     },
-    "10_tale_of_tails": {
+    "11_tale_of_tails": {
         "vocab": Param(int, low=1000, high=10**8),
         "beta": Param(float, low=1.1, high=4.0),
         "tokens_max": Param(int, low=1000),
@@ -169,7 +169,7 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "clean_fraction": Param(float, low=0.0, high=1.0),
         "seed": SEED,
     },
-    "11_common_confusions": {
+    "13_common_confusions": {
         "task_n": Param(int, low=10, high=10**6),
         "task_generations": Param(int, low=2, high=10**4),
         "task_chains": Param(int, low=3, high=10**4),  # a spread needs at least 3 seeds
@@ -184,7 +184,7 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "w": Param(float, low=0.0, high=1.0),
         "seed": SEED,
     },
-    "13_scaling_synthetic": {
+    "12_scaling_synthetic": {
         "reg_samples": Param(int, low=3),
         "reg_dim": Param(int, low=1),
         "reg_generations": Param(int, low=1),
@@ -199,14 +199,14 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "rf_chains": Param(int, low=3),  # a spread needs at least 3 seeds
         "seed": SEED,
     },
-    "12_exercises": {
+    "14_exercises": {
         "chains": Param(int, low=10, high=10**7),
         "generations": Param(int, low=1, high=10**5),
         "horizon_chains": Param(int, low=10, high=10**7),
         "mix_chains": Param(int, low=10, high=10**7),
         "seed": SEED,
     },
-    "14_verification_curation": {
+    "10_verification_curation": {
         "n": Param(int, low=60),  # the tolerance must exceed 1/n
         "accuracy": Param(float, low=0.01, high=0.99),
         "tolerance": Param(float, low=0.02, high=0.5),
@@ -236,11 +236,11 @@ CONSTRAINTS: dict[str, dict[str, str]] = {
     "07_mixing_accumulation": {
         "reg_dim + 1 < reg_samples": "the exact regression error dim / (samples - dim - 1) needs samples > dim + 1",
     },
-    "13_scaling_synthetic": {
+    "12_scaling_synthetic": {
         "reg_dim + 1 < reg_samples": "the exact least-squares error dim / (samples - dim - 1) needs samples > dim + 1",
         "2 * dim + 2 < n_max": "the training-set sizes start at 2 dim + 2 (least squares needs n > dim + 1)",
     },
-    "10_tale_of_tails": {
+    "11_tale_of_tails": {
         "k <= vocab": "the generating model cuts the tail at a rank of the vocabulary",
     },
 }
@@ -278,19 +278,19 @@ PROFILES: dict[str, dict[str, dict]] = {
             "vocab_size": 300, "block": 8, "d_model": 32, "layers": 1, "pretrain_tokens": 4000, "n_train": 24,
             "n_test": 24, "epochs": 1, "lm_generations": 1,
         },
-        "10_tale_of_tails": {
+        "11_tale_of_tails": {
             "vocab": 20_000, "tokens_max": 100_000, "sim_chains": 1, "gen_tokens": 5000, "generations": 3, "k": 100,
         },
-        "11_common_confusions": {
+        "13_common_confusions": {
             "task_generations": 4, "task_chains": 3, "family_n": 100, "family_generations": 3, "family_chains": 3,
             "generations": 8, "loop_chains": 20,
         },
-        "12_exercises": {"chains": 400, "horizon_chains": 200, "mix_chains": 400},
-        "14_verification_curation": {
+        "14_exercises": {"chains": 400, "horizon_chains": 200, "mix_chains": 400},
+        "10_verification_curation": {
             "generations": 10, "chains": 80, "gmm_n": 200, "k": 4, "curation_generations": 3,
             "lm_lines": 300, "lm_generations": 2,
         },
-        "13_scaling_synthetic": {
+        "12_scaling_synthetic": {
             "reg_generations": 6, "loop_chains": 5, "reg_chains": 100, "n_max": 10000, "mix_chains": 50,
             "rf_n": 40, "rf_dim": 80, "rf_chains": 3,
         },
@@ -318,13 +318,13 @@ PROFILES: dict[str, dict[str, dict]] = {
         "07_mixing_accumulation": {"chains": 100000, "loop_chains": 1000, "reg_chains": 10000, "vae_n": 4000,
                                 "vae_generations": 5, "vae_epochs": 10, "vae_width": 16},
         "09_mitigations_sampling": {"chains": 200, "generations": 100, "gauss_chains": 100000, "lm_generations": 5},
-        "10_tale_of_tails": {"vocab": 10_000_000, "tokens_max": 100_000_000, "sim_chains": 10, "generations": 30},
-        "11_common_confusions": {"task_chains": 100, "task_generations": 200, "family_chains": 100,
+        "11_tale_of_tails": {"vocab": 10_000_000, "tokens_max": 100_000_000, "sim_chains": 10, "generations": 30},
+        "13_common_confusions": {"task_chains": 100, "task_generations": 200, "family_chains": 100,
                                  "family_generations": 100, "loop_chains": 10000},
-        "12_exercises": {"chains": 100000, "horizon_chains": 20000, "mix_chains": 100000},
-        "14_verification_curation": {"chains": 20000, "curation_seeds": 10, "curation_generations": 40,
+        "14_exercises": {"chains": 100000, "horizon_chains": 20000, "mix_chains": 100000},
+        "10_verification_curation": {"chains": 20000, "curation_seeds": 10, "curation_generations": 40,
                                      "lm_seeds": 10, "lm_generations": 50},
-        "13_scaling_synthetic": {"loop_chains": 1000, "reg_chains": 20000, "n_max": 100000000, "mix_chains": 10000,
+        "12_scaling_synthetic": {"loop_chains": 1000, "reg_chains": 20000, "n_max": 100000000, "mix_chains": 10000,
                                  "rf_n": 400, "rf_dim": 1000, "rf_chains": 10},
     },
 }

@@ -1,4 +1,4 @@
-"""Linear regression retrained on its own labels: exact error, simulator (chapters 07 and 13).
+"""Linear regression retrained on its own labels: exact error, simulator (chapters 07 and 12).
 
 Under ``replace`` the least-squares test error grows linearly in the generations
 (Dohmatob, Feng & Kempe 2024); under ``accumulate`` it stays below pi^2/6 times
@@ -69,7 +69,7 @@ def ridge_error(X, w_star, noise: float, ridge: float, t) -> np.ndarray:
     a bias that grows towards ||w*||^2 and a variance that saturates. With
     ridge = 0 it is noise^2 t tr((X^T X)^-1).
 
-    Book: {prf:ref}`prop-13-ridge`
+    Book: {prf:ref}`prop-12-ridge`
     """
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or not np.all(np.isfinite(X)):

@@ -1,4 +1,4 @@
-"""Linear (ridge) regression retrained on its own labels: one family for chapters 07 and 13.
+"""Linear (ridge) regression retrained on its own labels: one family for chapters 07 and 12.
 
 The design ``X`` (samples x dim) is fixed; a model is a weight vector ``w``; a
 data set is a vector of labels for the rows of ``X`` (or several such vectors

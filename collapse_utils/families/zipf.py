@@ -1,6 +1,6 @@
 """Zipf tokens as a family of the loop: the model is a probability vector over ranks (chapter 09).
 
-Chapter 09 retrains the Zipf token distribution of chapter 10 on its own samples
+Chapter 09 retrains the Zipf token distribution of chapter 11 on its own samples
 under a sampling rule: :class:`ZipfFamily` fits the empirical frequencies of its
 tokens, and samples through a decoding rule (the loop's ``sampler=``,
 :class:`collapse_utils.samplers.Decoding`, or :class:`Oversample`), whose

@@ -1,4 +1,4 @@
-"""Chapter 11's non-parametric families, the cycling family and the loop's generation hook."""
+"""Chapter 13's non-parametric families, the cycling family and the loop's generation hook."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""The filter hook never changes the number of training points silently (chapter 14)."""
+"""The filter hook never changes the number of training points silently (chapter 10)."""
 
 import pytest
 
