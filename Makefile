@@ -3,12 +3,13 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PROFILE ?= book
+JOBS    ?= 2
 STAMP  := $(VENV)/.installed
 
 .PHONY: setup book lab test test-fast test-reseed lint clean help text-data
 
 help:
-	@echo "make book      set up .venv, execute every notebook (PROFILE=$(PROFILE)), build _build/html"
+	@echo "make book      set up .venv, execute the notebooks whose code changed (PROFILE=$(PROFILE), JOBS=$(JOBS) at a time), build _build/html"
 	@echo "make lab       set up .venv, open the chapters in JupyterLab (figures and glued values shown)"
 	@echo "make test      set up .venv, run the whole test suite (offline)"
 	@echo "make test-fast unit tests only (no notebook execution, no browser)"
@@ -35,7 +36,7 @@ text-data: $(STAMP)
 setup: $(STAMP) text-data
 
 book: setup
-	$(PY) -m collapse_utils.book.build --profile $(PROFILE)
+	$(PY) -m collapse_utils.book.build --profile $(PROFILE) --jobs $(JOBS)
 
 # Run a chapter by hand: outside the build each figure and a table of the values the
 # prose quotes are shown under the cell; figures are saved to ~/.cache/collapse_utils/figures.

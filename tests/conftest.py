@@ -5,8 +5,9 @@ Reseeding: with ``COLLAPSE_TEST_SEED_OFFSET=k`` every integer seed given to
 or to ``torch.manual_seed`` is shifted by ``k * 1_000_003``, so a statistical
 test runs on other random numbers with the same code. ``make test-reseed`` runs
 the statistical tests over 20 offsets and counts the failures
-(``tests/reseed.py``). Seeds built as ``SeedSequence(...)`` by hand are not
-shifted.
+(``tests/reseed.py``), against the number expected from the rates that the
+tests state with ``@pytest.mark.false_failure_rate(rate)``. Seeds built as
+``SeedSequence(...)`` by hand, and lists of integers, are not shifted.
 """
 
 from __future__ import annotations
@@ -33,6 +34,12 @@ def _shift(seed, offset):
 
 
 def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "false_failure_rate(rate): the probability that this statistical test fails when the code is "
+        "right, derived in its docstring; tests/reseed.py adds the rates up into the expected number "
+        "of failures",
+    )
     offset = os.environ.get(SEED_OFFSET_ENV)
     if not offset:
         return
@@ -55,9 +62,23 @@ def pytest_configure(config):
     torch.manual_seed = lambda seed: manual_seed(_shift(seed, offset))
 
 
+@pytest.fixture(autouse=True)
+def _false_failure_rate(request):
+    """Record a test's ``false_failure_rate`` marker in the JUnit report (``tests/reseed.py`` reads it)."""
+    marker = request.node.get_closest_marker("false_failure_rate")
+    if marker is not None:
+        rate = float(marker.args[0])
+        if not 0 <= rate < 1:
+            raise pytest.UsageError(f"false_failure_rate must be a probability in [0, 1); got {rate!r}")
+        request.node.user_properties.append(("false_failure_rate", rate))
+
+
 @pytest.fixture(scope="session")
 def smoke_build(tmp_path_factory):
     """Execute every notebook under the ``smoke`` profile and build the HTML (once).
+
+    Two notebooks run side by side (``--jobs 2``); the byte-for-byte test of
+    ``test_build_hygiene.py`` compares it with a serial build.
 
     Returns the ``_build`` folder (``html/``, ``figures/``, ``source/``,
     ``build-report.json``). Fails the dependent tests with the build's output if
@@ -69,7 +90,8 @@ def smoke_build(tmp_path_factory):
         "COLLAPSE_CACHE_DIR": str(output / "_build" / "cache"),
     }
     done = subprocess.run(
-        [sys.executable, "-m", "collapse_utils.book.build", "--profile", "smoke", "--output", str(output)],
+        [sys.executable, "-m", "collapse_utils.book.build", "--profile", "smoke", "--output", str(output),
+         "--jobs", "2"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=1800,
     )
     if done.returncode != 0:

@@ -24,9 +24,16 @@ book`` calls):
    Jupyter: each glued output also gets its plain mime data (``image/png``,
    ``text/plain``), which Jupyter displays.
 
+A notebook is executed again only when its *execution key* changed (code cells,
+profile, parameters, the library modules it imports, the installed packages:
+:mod:`collapse_utils.book.execution`); otherwise its executed copy is kept and
+takes the source's new prose, so a prose edit rebuilds in seconds (``--force``
+re-executes everything). ``--jobs N`` executes N notebooks side by side, each
+kernel with one thread, so the result is the same bytes as a serial build.
+
 A build never publishes chapters executed under different profiles or from
-older sources: every executed notebook is stamped with its profile, parameters
-and source checksum, and with ``--only`` the chapters it does not re-execute
+older code: every executed notebook is stamped with its profile, parameters
+and execution key, and with ``--only`` the chapters it does not re-execute
 must carry the same profile and an up-to-date stamp, or nothing runs. Every page
 says which profile built it (a footer line). What no longer belongs to the book
 (a chapter removed from ``_toc.yml``: its staged notebook, its HTML page, its
@@ -57,6 +64,7 @@ from dataclasses import dataclass
 from importlib.util import find_spec
 from pathlib import Path
 
+from collapse_utils.book import execution as execution_key_module
 from collapse_utils.book import repository
 from collapse_utils.book.params import ParameterError, parameters_cell, profile, profile_names
 from collapse_utils.book.preflight import (  # noqa: F401 (re-exported: the checks of the pipeline)
@@ -263,6 +271,32 @@ def execute(source: Path, target: Path, parameters: dict, timeout: int | None, s
     return Result(source.stem, seconds, memory.peak / 2**20)
 
 
+#: Environment variables that cap a kernel's threads (numpy's BLAS, OpenMP, torch).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
+
+#: Notebooks that must run after others: they load the others' cached results.
+AFTER = {"09_mitigations_sampling": ("06_language_models",)}
+
+
+def kernel_threads() -> int:
+    """Threads per kernel: ``$COLLAPSE_KERNEL_THREADS``, else 1.
+
+    Fixed, not derived from ``--jobs``: a result computed with one thread can
+    differ in its last bits from one computed with two (the order of a parallel
+    sum), and a build must give the same bytes whatever ``--jobs`` is. The
+    build's speed comes from running notebooks side by side instead."""
+    text = os.environ.get("COLLAPSE_KERNEL_THREADS", "1")
+    if not text.isdigit() or int(text) < 1:
+        raise ParameterError(f"COLLAPSE_KERNEL_THREADS must be a whole number >= 1; got {text!r}")
+    return int(text)
+
+
+def _execute_with_environment(environment: dict, *args, **kwargs) -> Result:
+    """:func:`execute` in a worker process, under the notebook's own environment variables."""
+    os.environ.update(environment)
+    return execute(*args, **kwargs)
+
+
 def _edit_notebooks(paths, edit) -> None:
     """Apply ``edit(notebook) -> bool`` to each notebook file; rewrite those it changed."""
     for path in paths:
@@ -303,6 +337,88 @@ def show_glued_outputs(notebook: dict) -> bool:
     return changed
 
 
+MAX_JOBS = 64
+
+
+def refreshed_execution(staged: Path, source: Path, stamp: dict) -> dict:
+    """A staged execution whose key is current, with the source's prose and the new stamp
+    (:func:`collapse_utils.book.execution.refresh_prose`; ``ValueError`` if it cannot be)."""
+    executed = json.loads(staged.read_text())
+    fresh = execution_key_module.refresh_prose(executed, json.loads(source.read_text()))
+    fresh.setdefault("metadata", {})[STAMP] = {**stamp, "figures": executed["metadata"][STAMP].get("figures", {})}
+    return fresh
+
+
+def write_atomically(path: Path, notebook: dict) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(notebook, indent=1, ensure_ascii=False) + "\n")
+    os.replace(tmp, path)
+
+
+def run_notebooks(run: list[Path], stage_dir: Path, parameters: dict, stamps: dict, timeout: int | None,
+                  jobs: int, threads: int, profile_name: str, figures: Path,
+                  reasons: dict[str, str]) -> list[Result]:
+    """Execute ``run`` (``jobs`` at a time, respecting :data:`AFTER`); results in book order.
+
+    Each kernel gets ``threads`` threads and ``COLLAPSE_NOTEBOOK`` (figure
+    manifests record who drew them); each executed copy is stamped with its
+    execution key and the figures it saved."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from multiprocessing import get_context
+
+    def environment(nb: Path) -> dict:
+        return {"COLLAPSE_NOTEBOOK": nb.stem, **{v: str(threads) for v in THREAD_VARIABLES}}
+
+    def finished(nb: Path, result: Result, index: int) -> Result:
+        # record the figures this execution saved, so a later build can check them
+        staged = stage_dir / "notebooks" / nb.name
+        drawn = execution_key_module.figures_of(figures, nb.stem)
+        _edit_notebooks([staged], lambda data: data["metadata"][STAMP].update(figures=drawn) or True)
+        print(f"[{index}/{len(run)}] {nb.stem} ({profile_name}; {reasons[nb.stem]}): "
+              f"{result.seconds:.1f}s, peak {result.peak_mb:.0f} MB", flush=True)
+        return result
+
+    results: dict[str, Result] = {}
+    if jobs == 1 or len(run) <= 1:
+        saved = {v: os.environ.get(v) for v in THREAD_VARIABLES}
+        try:
+            for nb in run:
+                os.environ.update(environment(nb))
+                result = execute(nb, stage_dir / "notebooks" / nb.name, parameters[nb.stem], timeout,
+                                 stamp=stamps[nb.stem])
+                results[nb.stem] = finished(nb, result, len(results) + 1)
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+        return [results[nb.stem] for nb in run]
+    waiting = list(run)
+    running: dict = {}
+    stems = {nb.stem for nb in run}
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn")) as pool:
+        while waiting or running:
+            for nb in list(waiting):
+                blocked = [b for b in AFTER.get(nb.stem, ()) if b in stems and b not in results]
+                if len(running) < jobs and not blocked:
+                    waiting.remove(nb)
+                    running[pool.submit(_execute_with_environment, {**os.environ, **environment(nb)}, nb,
+                                        stage_dir / "notebooks" / nb.name, parameters[nb.stem], timeout,
+                                        stamp=stamps[nb.stem])] = nb
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                nb = running.pop(future)
+                try:
+                    result = future.result()
+                except BuildError:
+                    for other in running:
+                        other.cancel()
+                    raise
+                results[nb.stem] = finished(nb, result, len(results) + 1)
+    return [results[nb.stem] for nb in run]
+
+
 def print_table(results: list[Result]) -> None:
     width = max([len(r.notebook) for r in results] + [8])
     print(f"\n{'notebook':<{width}}  {'wall time':>10}  {'peak memory':>12}")
@@ -336,14 +452,22 @@ def build(
     html: bool = True,
     timeout: int | None = None,
     output: Path | None = None,
+    jobs: int = 1,
+    force: bool = False,
 ) -> list[Result]:
     """The whole pipeline; see the module docstring.
 
     Everything it writes goes under ``<output>/_build`` (default: the book root).
+    ``jobs``: notebooks executed side by side (each kernel with
+    :func:`kernel_threads` threads); ``force``: re-execute notebooks whose
+    execution key is unchanged (:mod:`collapse_utils.book.execution`).
     """
     root, output = check_folders(root, output)
     if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 1):
         raise ParameterError(f"--timeout must be a whole number of seconds >= 1 (or omitted: no limit); got {timeout!r}")
+    if isinstance(jobs, bool) or not isinstance(jobs, int) or not 1 <= jobs <= MAX_JOBS:
+        raise ParameterError(f"--jobs must be a whole number from 1 to {MAX_JOBS}; got {jobs!r}")
+    threads = kernel_threads()
     book = toc_notebooks(root)
     notebooks = book
     if only:
@@ -358,11 +482,24 @@ def build(
     checked = validate(book if html else notebooks, profile_name)
     parameters = {nb.stem: checked[nb.stem] for nb in notebooks}
     stage_dir = output / "_build" / "source"
+    build_dir = output / "_build"
+    figures = Path(os.environ.get("COLLAPSE_FIGURES_DIR", build_dir / "figures"))
+    environment = execution_key_module.environment_fingerprint(threads)
+    considered = book if html else notebooks
+    stamps = {nb.stem: stamp_of(checked[nb.stem], profile_name, nb,
+                                execution_key_module.execution_key(nb, profile_name, checked[nb.stem], environment))
+              for nb in considered}
+    why_stale = {nb.stem: stale_reason(stage_dir / "notebooks" / nb.name, stamps[nb.stem], figures)
+                 for nb in considered}
+    refreshed = {}  # the executions kept, with the sources' prose (written after staging)
+    for nb in considered:
+        if why_stale[nb.stem] is None and not (force and nb in notebooks):
+            try:
+                refreshed[nb.stem] = refreshed_execution(stage_dir / "notebooks" / nb.name, nb, stamps[nb.stem])
+            except (ValueError, KeyError, StopIteration) as err:
+                why_stale[nb.stem] = f"its executed copy does not match its code ({err})"
     if html and only:
-        stale = {nb.stem: stale_reason(stage_dir / "notebooks" / nb.name,
-                                       stamp_of(checked[nb.stem], profile_name, nb))
-                 for nb in book if nb not in notebooks}
-        stale = {stem: why for stem, why in stale.items() if why}
+        stale = {nb.stem: why_stale[nb.stem] for nb in book if nb not in notebooks and why_stale[nb.stem]}
         if stale:
             raise ParameterError(
                 f"the HTML would publish chapters that do not belong to this '{profile_name}' build "
@@ -377,11 +514,13 @@ def build(
             + "\nrun: python -m collapse_utils.book.repository (it rewrites them from _config.yml)"
         )
 
-    build_dir = output / "_build"
+    # what runs: the chosen notebooks whose execution is stale (all of them with force);
+    # the others of the book keep their execution and take the source's prose
+    run = [nb for nb in notebooks if force or why_stale[nb.stem]]
+    reuse = [nb for nb in considered if nb not in run]
     stage(root, stage_dir, profile_name, keep=[nb.stem for nb in book])
-    os.environ.setdefault("COLLAPSE_FIGURES_DIR", str(build_dir / "figures"))
-    prune_figures(Path(os.environ["COLLAPSE_FIGURES_DIR"]), book=[nb.stem for nb in book],
-                  redrawn=None if not only else [nb.stem for nb in notebooks])
+    os.environ.setdefault("COLLAPSE_FIGURES_DIR", str(figures))
+    prune_figures(figures, book=[nb.stem for nb in book], redrawn=[nb.stem for nb in run])
     os.environ.setdefault("COLLAPSE_CACHE_DIR", str(build_dir / "cache"))
     os.environ["COLLAPSE_PROGRESS"] = "0"
     os.environ["COLLAPSE_PROFILE"] = profile_name
@@ -392,23 +531,24 @@ def build(
     # the kernel must be this environment's Python
     os.environ["PATH"] = str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")
 
-    results = []
-    for i, notebook in enumerate(notebooks, 1):
-        print(f"[{i}/{len(notebooks)}] {notebook.stem} ({profile_name}) ...", end=" ", flush=True)
-        os.environ["COLLAPSE_NOTEBOOK"] = notebook.stem  # figure manifests record who drew them
-        result = execute(notebook, stage_dir / "notebooks" / notebook.name, parameters[notebook.stem], timeout,
-                         stamp=stamp_of(parameters[notebook.stem], profile_name, notebook))
-        print(f"{result.seconds:.1f}s, peak {result.peak_mb:.0f} MB", flush=True)
-        results.append(result)
+    for notebook in reuse:
+        write_atomically(stage_dir / "notebooks" / notebook.name, refreshed[notebook.stem])
+    if reuse:
+        print(f"reused {len(reuse)} execution(s) whose code, parameters, library modules and packages "
+              f"are unchanged (--force re-executes them): {', '.join(nb.stem for nb in reuse)}", flush=True)
+    results = run_notebooks(run, stage_dir, parameters, stamps, timeout, jobs, threads, profile_name, figures,
+                            reasons={nb.stem: why_stale[nb.stem] or "--force" for nb in run})
     if results:
         print_table(results)
     # figures saved by the notebooks are also part of the prose pages (the intro's)
-    figures = Path(os.environ["COLLAPSE_FIGURES_DIR"])
     if figures.exists():
         shutil.copytree(figures, stage_dir / "book" / "figures", dirs_exist_ok=True)
     report = {
         "profile": profile_name,
         "notebooks": [r.__dict__ for r in results],
+        "reused": [nb.stem for nb in reuse],
+        "jobs": jobs,
+        "kernel_threads": threads,
     }
     (build_dir / "build-report.json").write_text(json.dumps(report, indent=1))
     if html:
@@ -439,6 +579,16 @@ def _positive_seconds(text: str) -> int:
     return value
 
 
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_JOBS}; got {text!r}") from None
+    if not 1 <= value <= MAX_JOBS:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_JOBS}; got {value}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m collapse_utils.book.build",
@@ -447,6 +597,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default="book", help=f"one of: {', '.join(profile_names())}")
     parser.add_argument("--only", nargs="+", metavar="NOTEBOOK", help="execute only these notebooks (by stem)")
     parser.add_argument("--no-html", action="store_true", help="execute the notebooks but do not build the HTML")
+    parser.add_argument("--jobs", type=_jobs, default=1,
+                        help="notebooks executed side by side (default 1; each kernel uses one thread)")
+    parser.add_argument("--force", action="store_true",
+                        help="re-execute every notebook, even those whose execution is unchanged")
     parser.add_argument("--timeout", type=_positive_seconds, default=None, help="per-cell timeout in seconds (>= 1)")
     parser.add_argument("--root", type=Path, default=Path("."), help="the book root (holds _toc.yml)")
     parser.add_argument("--output", type=Path, default=None,
@@ -454,7 +608,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         build(args.profile, root=args.root, only=args.only, html=not args.no_html,
-              timeout=args.timeout, output=args.output)
+              timeout=args.timeout, output=args.output, jobs=args.jobs, force=args.force)
     except ParameterError as err:
         print(f"\nerror: invalid parameters, nothing was executed:\n{err}", file=sys.stderr)
         return 2

@@ -39,23 +39,53 @@ def source_digest(source: Path) -> str:
     return hashlib.sha256(Path(source).read_bytes()).hexdigest()
 
 
-def stamp_of(parameters: dict, profile_name: str, source: Path) -> dict:
-    return {"profile": profile_name, "parameters": json.loads(json.dumps(parameters, default=repr)),
-            "source_sha256": source_digest(source)}
+def stamp_of(parameters: dict, profile_name: str, source: Path, execution: dict | None = None) -> dict:
+    """The stamp an executed notebook carries: profile, parameters, source checksum and,
+    from the build, its execution key (:func:`collapse_utils.book.execution.execution_key`)."""
+    stamp = {"profile": profile_name, "parameters": json.loads(json.dumps(parameters, default=repr)),
+             "source_sha256": source_digest(source)}
+    if execution is not None:
+        stamp["execution"] = execution
+    return stamp
 
 
-def stale_reason(staged: Path, expected: dict) -> str | None:
-    """Why the executed copy ``staged`` may not be published beside a build ``expected`` (None if it may)."""
+def read_stamp(staged: Path) -> tuple[dict | None, str | None]:
+    """``(stamp, None)`` of an executed copy, or ``(None, why there is none)``."""
     if not staged.exists():
-        return "never executed"
+        return None, "never executed"
     try:
         found = json.loads(staged.read_text()).get("metadata", {}).get(STAMP)
-    except (OSError, ValueError):
-        return "unreadable"
+    except (OSError, ValueError, AttributeError):
+        return None, "its executed copy is unreadable"
     if not found:
-        return "executed by an older build (no stamp)"
+        return None, "executed by an older build (no stamp)"
+    return found, None
+
+
+def stale_reason(staged: Path, expected: dict, figures: Path | None = None) -> str | None:
+    """Why the executed copy ``staged`` may not be published beside a build ``expected`` (None if it may).
+
+    With an execution key in ``expected`` (what the build passes), the copy is
+    current when the key is the same (a prose edit does not make it stale) and,
+    given the ``figures`` folder, when the figure files its execution saved are
+    there with the same bytes; without one, when the source and the parameters
+    are the same."""
+    from collapse_utils.book.execution import figures_of, key_changes
+
+    found, why = read_stamp(staged)
+    if why:
+        return why
     if found.get("profile") != expected["profile"]:
         return f"executed under the {found.get('profile')!r} profile"
+    if "execution" in expected:
+        changes = key_changes(found.get("execution"), expected["execution"])
+        if changes:
+            return "; ".join(changes)
+        if figures is not None and "figures" in found:
+            now = figures_of(figures, staged.stem)
+            if any(now.get(name) != sha for name, sha in found["figures"].items()):
+                return "the figures it saved are missing or changed"
+        return None
     if found.get("source_sha256") != expected["source_sha256"]:
         return "its source changed since it was executed"
     if found.get("parameters") != expected["parameters"]:

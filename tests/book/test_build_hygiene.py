@@ -16,6 +16,7 @@ from unittest import mock
 import pytest
 
 from collapse_utils.book import build as build_module
+from collapse_utils.book import execution as execution_key_module
 from collapse_utils.book import preflight
 from collapse_utils.book.params import ParameterError
 from collapse_utils.book.preflight import (
@@ -119,18 +120,22 @@ def test_only_refuses_to_publish_chapters_of_another_profile_before_running_anyt
     """`--profile book --only 02_...` after a smoke build: refused, nothing executed or written."""
     stage = tmp_path / "_build" / "source" / "notebooks"
     stage.mkdir(parents=True)
+    environment = execution_key_module.environment_fingerprint(build_module.kernel_threads())
     for nb in build_module.toc_notebooks(ROOT):
         smoke = build_module.validate([nb], "smoke")[nb.stem]
-        (stage / nb.name).write_text(json.dumps({"cells": [], "metadata": {STAMP: stamp_of(smoke, "smoke", nb)}}))
+        key = execution_key_module.execution_key(nb, "smoke", smoke, environment)
+        staged = json.loads(nb.read_text())  # an "execution" whose code cells are the source's
+        staged["metadata"][STAMP] = stamp_of(smoke, "smoke", nb, key)
+        (stage / nb.name).write_text(json.dumps(staged))
     before = sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*"))
     monkeypatch.setattr(build_module, "execute", lambda *a, **k: pytest.fail("executed a notebook"))
     with pytest.raises(ParameterError, match=r"01_retraining_loop: executed under the 'smoke' profile"):
         build_module.build("book", root=ROOT, only=["02_variance_decay"], output=tmp_path)
     assert sorted(p.relative_to(tmp_path) for p in tmp_path.rglob("*")) == before
     # the same request under the profile the stage was built with is accepted up to execution
-    # (which sets the build's environment variables: restored afterwards)
+    # (forced: its execution is current; the build sets environment variables: restored afterwards)
     with mock.patch.dict(os.environ), pytest.raises(pytest.fail.Exception, match="executed a notebook"):
-        build_module.build("smoke", root=ROOT, only=["02_variance_decay"], output=tmp_path)
+        build_module.build("smoke", root=ROOT, only=["02_variance_decay"], output=tmp_path, force=True)
 
 
 # --- what no longer belongs, and what the machine leaves behind ------------------------------
@@ -212,7 +217,8 @@ def test_no_absolute_path_of_the_build_machine_is_published(smoke_build):
 
 @pytest.mark.build
 def test_two_smoke_builds_give_identical_pages_and_figures(smoke_build, tmp_path_factory):
-    """The same sources, built twice with separate caches: every page and figure byte for byte.
+    """The same sources, built twice with separate caches, two notebooks at a time (the
+    session's build) and one at a time: every page and figure byte for byte.
 
     Excluded, and why: ``.buildinfo`` and ``.doctrees`` are Sphinx's bookkeeping (not
     published), ``build-report.json`` and the logs hold wall times (not published)."""
@@ -222,7 +228,7 @@ def test_two_smoke_builds_give_identical_pages_and_figures(smoke_build, tmp_path
     env = os.environ | {"COLLAPSE_FIGURES_DIR": str(output / "_build" / "figures"),
                         "COLLAPSE_CACHE_DIR": str(output / "_build" / "cache")}
     done = subprocess.run([sys.executable, "-m", "collapse_utils.book.build", "--profile", "smoke",
-                           "--output", str(output)], cwd=ROOT, env=env, capture_output=True, text=True,
+                           "--output", str(output), "--jobs", "1"], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=1800)
     assert done.returncode == 0, done.stderr[-4000:]
     second = output / "_build"
