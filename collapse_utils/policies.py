@@ -5,7 +5,7 @@ synthetic samples it wants (``n_synthetic(n)``) and how it assembles the next
 training set from them (``assemble``). The book uses four (Definition
 ``def-policies`` of chapter 01): :class:`Replace`, :class:`Mix` (fresh or fixed
 real data), :class:`Accumulate` and :class:`AccumulateSubsample`. A new
-mitigation that changes the training set is a new policy; chapter 13's
+mitigation that changes the training set is a new policy; chapter 14's
 ``NewTask`` is one written in a notebook.
 
 Data are numpy arrays, torch tensors or Python lists, indexed along the first

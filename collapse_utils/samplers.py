@@ -1,14 +1,14 @@
-"""Temperature, top-k and nucleus (top-p) sampling: one filter for every model (chapter 09).
+"""Temperature, top-k and nucleus (top-p) sampling: one filter for every model (chapter 10).
 
-Chapter 09, "Mitigations: sampling and diversity", puts the decoding rule inside
+Chapter 10, "Mitigations: sampling and diversity", puts the decoding rule inside
 the retraining loop. The same filter serves the language model of chapter 06
 (:func:`filter_logits`, on logits, used by ``collapse_utils.families.lm.sample``) and
-the Zipf token distributions of chapters 09 and 11 (:func:`filter_probs`, on a
+the Zipf token distributions of chapters 10 and 12 (:func:`filter_probs`, on a
 probability vector, and :func:`sampler`, the ``transform`` hook of
 ``collapse_utils.exact.zipf.simulate_generations``).
 
 torch is imported inside the functions that need it, so importing this module
-(as chapter 09's answers do) works without torch; the filters themselves need it.
+(as chapter 10's answers do) works without torch; the filters themselves need it.
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ def filter_logits(logits: torch.Tensor, temperature: float = 1.0, top_k: int | N
                   top_p: float | None = None) -> torch.Tensor:
     """Logits divided by ``temperature``, with every token outside the ``top_k``
     most probable, or outside the smallest set whose probability reaches
-    ``top_p``, set to -inf (chapters 06 and 09). Works on the last axis; keeps a
+    ``top_p``, set to -inf (chapters 06 and 10). Works on the last axis; keeps a
     floating dtype (float32 otherwise). Ties at the k-th logit are all kept.
 
-    Book: {prf:ref}`def-09-sampling`
+    Book: {prf:ref}`def-10-sampling`
     """
     import torch
 
@@ -62,10 +62,10 @@ def filter_logits(logits: torch.Tensor, temperature: float = 1.0, top_k: int | N
 
 def filter_probs(p, temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None) -> np.ndarray:
     """The distribution p^(1/temperature), renormalised and filtered by :func:`filter_logits`
-    (same order: temperature first, then top-k, then top-p), as a float64 array (chapter 09).
+    (same order: temperature first, then top-k, then top-p), as a float64 array (chapter 10).
     Tokens with p = 0 stay at 0.
 
-    Book: {prf:ref}`def-09-sampling`
+    Book: {prf:ref}`def-10-sampling`
     """
     import torch
 
@@ -80,9 +80,9 @@ def filter_probs(p, temperature: float = 1.0, top_k: int | None = None, top_p: f
 
 def sampler(temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None):
     """``q -> filter_probs(q, temperature, top_k, top_p)``, checked now: the
-    ``transform`` of ``collapse_utils.exact.zipf.simulate_generations`` (chapter 09).
+    ``transform`` of ``collapse_utils.exact.zipf.simulate_generations`` (chapter 10).
 
-    Book: {prf:ref}`def-09-sampling`
+    Book: {prf:ref}`def-10-sampling`
     """
     check_positive("temperature", temperature)
     if top_k is not None:
@@ -103,7 +103,7 @@ class Decoding:
     :meth:`probs` to a probability vector or :meth:`logits` to logits. A family
     whose ``sample`` takes no ``decoding`` keyword gets a clear error.
 
-    Book: {prf:ref}`def-09-sampling`
+    Book: {prf:ref}`def-10-sampling`
     """
 
     def __init__(self, temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None):

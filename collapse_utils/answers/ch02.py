@@ -72,7 +72,7 @@ def mvn_det():
 
 @answer("ex-02-growing")
 def growing_square():
-    """Chapter 02: E[sigma_t^2] under n_t = n t^2, Euler's product and the accumulate limit of chapter 07."""
+    """Chapter 02: E[sigma_t^2] under n_t = n t^2, Euler's product and the accumulate limit of chapter 08."""
     n, horizon = 10, 100_000
     sizes = n * np.arange(1, horizon + 1, dtype=np.int64) ** 2
     x = math.pi / math.sqrt(n)

@@ -1,78 +1,62 @@
-"""Numeric answers of chapter 08's exercises ("Filtering, provenance and stability")."""
+"""Numeric answers of chapter 08's exercises ("Mixing and accumulation")."""
 
 from __future__ import annotations
 
 import math
 
-from scipy import optimize
+from scipy import stats
 
 from collapse_utils.answers import answer
-from collapse_utils.exact import filtering, gaussian_mixing
+from collapse_utils.exact import gaussian, gaussian_mixing
 
 
-def _stability_edge(n, tau):
-    """The real share lambda at which the mix recursion's radius is one."""
-
-    def excess(lam):
-        return float(gaussian_mixing.mix_contraction(n, lam, sampling_scale=tau)) - 1
-
-    return optimize.brentq(excess, 1e-6, 1 - 1e-9, xtol=1e-14)
-
-
-@answer("ex-08-biased-fixed-point")
-def biased_fixed_point():
-    """Chapter 08: mix with a sampler N(mu, tau sigma^2): fixed point, edge."""
-    n, lam, tau_a, tau_b = 100, 0.1, 1.05, 1.2
-    slope_a, slope_b = tau_a * (1 - lam), tau_b * (1 - lam)  # large n
-    exact_a = gaussian_mixing.mix_fixed_point(n, lam, sampling_scale=tau_a)
-    radius_a, radius_b = (float(gaussian_mixing.mix_contraction(
-        n, lam, sampling_scale=tau)) for tau in (tau_a, tau_b))
-    edge_a, edge_b = _stability_edge(n, tau_a), _stability_edge(n, tau_b)
+@answer("ex-08-unbiased")
+def unbiased_fixed_point():
+    """Chapter 08: fixed point of E[sigma^2] under mix with the unbiased estimator."""
+    n, lam = 100, 0.1
     return {
         "n": n,
         "lam": lam,
-        "tau_a": tau_a,
-        "tau_b": tau_b,
-        "slope_a": slope_a,
-        "slope_b": slope_b,
-        "gain_a": 1 / (1 - slope_a),
-        "s_approx_a": lam / (1 - slope_a),
-        "s_exact_a": exact_a[0],
-        "radius_a": radius_a,
-        "radius_b": radius_b,
-        "edge_approx_a": 1 - 1 / tau_a,
-        "edge_approx_b": 1 - 1 / tau_b,
-        "edge_a": edge_a,
-        "edge_b": edge_b,
-        "rho_approx_a": 1 / (tau_a - 1),
-        "rho_approx_b": 1 / (tau_b - 1),
-        "rho_a": (1 - edge_a) / edge_a,
-        "rho_b": (1 - edge_b) / edge_b,
+        "s_unbiased": gaussian_mixing.mix_fixed_point(n, lam, estimator="unbiased")[0],
+        "s_mle": gaussian_mixing.mix_fixed_point(n, lam)[0],
     }
 
 
-@answer("ex-08-crawl-size")
-def crawl_size():
-    """Chapter 08: the recall a crawl needs at n = 100, and the n from which it needs no filter."""
-    eps, s, f, n = 0.02, 0.9, 0.05, 100
-    lam_star = gaussian_mixing.real_fraction_needed(n, eps)
-    r_star = 1 - (1 - s) * (1 - f) * (1 - lam_star) / (lam_star * s)
-    kept = float(filtering.kept_fraction(s, r_star, f))
-    real_points = 1 / (2 * eps) - 1
+@answer("ex-08-accumulate-n")
+def accumulate_n():
+    """Chapter 08: smallest n whose accumulate limit sin(x)/x (x = pi/sqrt n) keeps 1 - tol of the variance."""
+    tol = 0.01
+    n_approx = math.ceil(math.pi**2 / (6 * tol))
     n_exact = 2
-    while gaussian_mixing.mix_fixed_point(n_exact, 1 - s)[0] < 1 - eps:
+    while gaussian_mixing.accumulate_variance_limit(n_exact) < 1 - tol:
         n_exact += 1
     return {
-        "eps": eps,
-        "s": s,
-        "f": f,
-        "n": n,
-        "lam_star": lam_star,
-        "r_star": r_star,
-        "kept": kept,
-        "docs_per_doc": 1 / kept,
-        "real_points": real_points,
-        "n_approx": math.ceil(real_points / (1 - s) - 1e-9),  # 24 / 0.1 is 240.00000000000003 in floats
-        "n_approx_two_minus": math.ceil((1 / ((2 - (1 - s)) * eps) - s) / (1 - s)),
+        "tol": tol,
+        "tol_times_six": 6 * tol,
+        "n_approx": n_approx,
         "n_exact": n_exact,
+        "limit_exact": gaussian_mixing.accumulate_variance_limit(n_exact),
+        "limit_below": gaussian_mixing.accumulate_variance_limit(n_exact - 1),
+    }
+
+
+@answer("ex-08-pathwise")
+def pathwise_floor():
+    """Chapter 08: the chi-square bound on P(sigma_t^2 < eps sigma0^2) under fresh mix, and replace's exact law."""
+    n, lam, eps, risk = 200, 0.05, 0.05, 0.01
+    k = round(lam * n)
+    return {
+        "n": n,
+        "lam": lam,
+        "k": k,
+        "eps": eps,
+        "threshold": k * eps / lam,  # the chi-square argument k eps / lambda
+        "bound": float(stats.chi2.cdf(k * eps / lam, k - 1)),
+        "risk": risk,
+        "eps_at_risk": float(lam * stats.chi2.ppf(risk, k - 1) / k),
+        "s_fixed": gaussian_mixing.mix_fixed_point(n, lam)[0],
+        "t_a": 200,
+        "t_b": 1000,
+        "replace_a": gaussian.variance_cdf(n, 200, eps),
+        "replace_b": gaussian.variance_cdf(n, 1000, eps),
     }

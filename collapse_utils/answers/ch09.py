@@ -1,78 +1,78 @@
-"""Numeric answers of chapter 09's exercises ("Mitigations: sampling and diversity")."""
+"""Numeric answers of chapter 09's exercises ("Filtering, provenance and stability")."""
 
 from __future__ import annotations
 
 import math
 
-from collapse_utils import samplers
+from scipy import optimize
+
 from collapse_utils.answers import answer
-from collapse_utils.exact import gaussian, zipf
-
-VOCAB, BETA = 2000, 1.5  # the Zipf model of chapter 09 (its book parameters)
+from collapse_utils.exact import filtering, gaussian_mixing
 
 
-@answer("ex-09-compound")
-def compound():
-    """Chapter 09: generations at temperature 0.95 until the top token has more than 90% of the mass.
+def _stability_edge(n, tau):
+    """The real share lambda at which the mix recursion's radius is one."""
 
-    Book: {ref}`ex-09-compound`
-    """
-    tau, share = 0.95, 0.9
-    p = zipf.zipf_probs(VOCAB, BETA)
-    t = 1
-    while samplers.filter_probs(p, temperature=tau**t)[0] <= share:
-        t += 1
+    def excess(lam):
+        return float(gaussian_mixing.mix_contraction(n, lam, sampling_scale=tau)) - 1
+
+    return optimize.brentq(excess, 1e-6, 1 - 1e-9, xtol=1e-14)
+
+
+@answer("ex-09-biased-fixed-point")
+def biased_fixed_point():
+    """Chapter 09: mix with a sampler N(mu, tau sigma^2): fixed point, edge."""
+    n, lam, tau_a, tau_b = 100, 0.1, 1.05, 1.2
+    slope_a, slope_b = tau_a * (1 - lam), tau_b * (1 - lam)  # large n
+    exact_a = gaussian_mixing.mix_fixed_point(n, lam, sampling_scale=tau_a)
+    radius_a, radius_b = (float(gaussian_mixing.mix_contraction(
+        n, lam, sampling_scale=tau)) for tau in (tau_a, tau_b))
+    edge_a, edge_b = _stability_edge(n, tau_a), _stability_edge(n, tau_b)
     return {
-        "vocab": VOCAB,
-        "beta": BETA,
-        "tau": tau,
-        "generations": t,
-        "p1": float(p[0]),
-        "p1_before": float(samplers.filter_probs(p, temperature=tau ** (t - 1))[0]),
-        "p1_at": float(samplers.filter_probs(p, temperature=tau**t)[0]),
-        "effective_tau": tau**t,
+        "n": n,
+        "lam": lam,
+        "tau_a": tau_a,
+        "tau_b": tau_b,
+        "slope_a": slope_a,
+        "slope_b": slope_b,
+        "gain_a": 1 / (1 - slope_a),
+        "s_approx_a": lam / (1 - slope_a),
+        "s_exact_a": exact_a[0],
+        "radius_a": radius_a,
+        "radius_b": radius_b,
+        "edge_approx_a": 1 - 1 / tau_a,
+        "edge_approx_b": 1 - 1 / tau_b,
+        "edge_a": edge_a,
+        "edge_b": edge_b,
+        "rho_approx_a": 1 / (tau_a - 1),
+        "rho_approx_b": 1 / (tau_b - 1),
+        "rho_a": (1 - edge_a) / edge_a,
+        "rho_b": (1 - edge_b) / edge_b,
     }
 
 
-@answer("ex-09-gauss-small-n")
-def gauss_small_n():
-    """Chapter 09: the temperatures offsetting the Gaussian's collapse in mean and in median.
-
-    Book: {ref}`ex-09-gauss-small-n`
-    """
-    out = {}
-    for n in (10, 100):
-        out[f"tau_mean_{n}"] = n / (n - 1)
-        out[f"tau_log_{n}"] = math.exp(-gaussian.log_variance_drift(n))  # (n/2) exp(-psi((n-1)/2))
-    out["drift_10"] = gaussian.log_variance_drift(10)  # E log(chi2_9 / 10)
-    return out
-
-
-@answer("ex-09-top-p")
-def top_p():
-    """Chapter 09: size of the nucleus of chapter 09's Zipf model at top-p 0.95 and 0.99.
-
-    Book: {ref}`ex-09-top-p`
-    """
-    p = zipf.zipf_probs(VOCAB, BETA)
-    out = {"vocab": VOCAB, "beta": BETA}
-    for name, cut in (("95", 0.95), ("99", 0.99)):
-        kept = samplers.filter_probs(p, top_p=cut) > 0
-        out[f"size_{name}"] = int(kept.sum())
-        out[f"mass_{name}"] = float(p[kept].sum())
-    return out
-
-
-@answer("ex-09-top-k")
-def top_k():
-    """Chapter 09: probability mass removed by top-k on chapter 09's Zipf model.
-
-    Book: {ref}`ex-09-top-k`
-    """
-    p = zipf.zipf_probs(VOCAB, BETA)
-    small, large = 50, 500
-    out = {"vocab": VOCAB, "beta": BETA, "k_small": small, "k_large": large}
-    out["removed_small"] = float(zipf.tail_mass(p, small))
-    out["removed_large"] = float(zipf.tail_mass(p, large))
-    out["share_of_vocab"] = large / VOCAB
-    return out
+@answer("ex-09-crawl-size")
+def crawl_size():
+    """Chapter 09: the recall a crawl needs at n = 100, and the n from which it needs no filter."""
+    eps, s, f, n = 0.02, 0.9, 0.05, 100
+    lam_star = gaussian_mixing.real_fraction_needed(n, eps)
+    r_star = 1 - (1 - s) * (1 - f) * (1 - lam_star) / (lam_star * s)
+    kept = float(filtering.kept_fraction(s, r_star, f))
+    real_points = 1 / (2 * eps) - 1
+    n_exact = 2
+    while gaussian_mixing.mix_fixed_point(n_exact, 1 - s)[0] < 1 - eps:
+        n_exact += 1
+    return {
+        "eps": eps,
+        "s": s,
+        "f": f,
+        "n": n,
+        "lam_star": lam_star,
+        "r_star": r_star,
+        "kept": kept,
+        "docs_per_doc": 1 / kept,
+        "real_points": real_points,
+        "n_approx": math.ceil(real_points / (1 - s) - 1e-9),  # 24 / 0.1 is 240.00000000000003 in floats
+        "n_approx_two_minus": math.ceil((1 / ((2 - (1 - s)) * eps) - s) / (1 - s)),
+        "n_exact": n_exact,
+    }

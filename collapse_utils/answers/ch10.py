@@ -1,49 +1,78 @@
-"""Numeric answers of chapter 10's exercises ("Verification, curation and self-correction")."""
+"""Numeric answers of chapter 10's exercises ("Mitigations: sampling and diversity")."""
 
 from __future__ import annotations
 
 import math
 
+from collapse_utils import samplers
 from collapse_utils.answers import answer
-from collapse_utils.exact import verification
+from collapse_utils.exact import gaussian, zipf
+
+VOCAB, BETA = 2000, 1.5  # the Zipf model of chapter 10 (its book parameters)
 
 
-@answer("ex-10-threshold")
-def threshold():
-    """Chapter 10: the verifier quality a / f needed at n = 100, and its cost in candidates."""
-    n, accuracy, tolerance, true_accept = 100, 0.1, 0.02, 0.9
-    w_star = verification.correct_share_needed(n, tolerance)
-    odds = verification.odds_needed(n, accuracy, tolerance)
-    false_accept = true_accept / odds
-    rate = verification.acceptance_rate(accuracy, true_accept, false_accept)
+@answer("ex-10-compound")
+def compound():
+    """Chapter 10: generations at temperature 0.95 until the top token has more than 90% of the mass.
+
+    Book: {ref}`ex-10-compound`
+    """
+    tau, share = 0.95, 0.9
+    p = zipf.zipf_probs(VOCAB, BETA)
+    t = 1
+    while samplers.filter_probs(p, temperature=tau**t)[0] <= share:
+        t += 1
     return {
-        "n": n,
-        "accuracy": accuracy,
-        "tolerance": tolerance,
-        "true_accept": true_accept,
-        "w_star": w_star,
-        "odds": odds,
-        "false_accept": false_accept,
-        "rate": rate,
-        "candidates": 1 / rate,
+        "vocab": VOCAB,
+        "beta": BETA,
+        "tau": tau,
+        "generations": t,
+        "p1": float(p[0]),
+        "p1_before": float(samplers.filter_probs(p, temperature=tau ** (t - 1))[0]),
+        "p1_at": float(samplers.filter_probs(p, temperature=tau**t)[0]),
+        "effective_tau": tau**t,
     }
 
 
-@answer("ex-10-biased-verifier")
-def biased_verifier():
-    """Chapter 10: a verifier whose 'correct' samples are centred at delta pulls the mean to delta."""
-    w, delta, t = 0.3, 0.5, 10
-    # E[d_t] = delta (1 - (1 - w)^(t - 1)) for t >= 1 (generation 1 is fitted to real data)
-    mean_t = delta * (1 - (1 - w) ** (t - 1))
-    half = 1 + math.log(0.5) / math.log(1 - w)  # generations until half of delta is reached
-    return {"w": w, "delta": delta, "t": t, "mean_t": mean_t, "half": half}
+@answer("ex-10-gauss-small-n")
+def gauss_small_n():
+    """Chapter 10: the temperatures offsetting the Gaussian's collapse in mean and in median.
+
+    Book: {ref}`ex-10-gauss-small-n`
+    """
+    out = {}
+    for n in (10, 100):
+        out[f"tau_mean_{n}"] = n / (n - 1)
+        out[f"tau_log_{n}"] = math.exp(-gaussian.log_variance_drift(n))  # (n/2) exp(-psi((n-1)/2))
+    out["drift_10"] = gaussian.log_variance_drift(10)  # E log(chi2_9 / 10)
+    return out
 
 
-@answer("ex-10-kl")
-def kl_regularised():
-    """Chapter 10: the optimum of E_p[r] - eta KL(p || p_0) for a 1-D Gaussian and a quadratic reward."""
-    m0, s0, c, beta, eta = 0.0, 1.0, 2.0, 0.5, 1.0
-    precision = 1 / s0**2 + beta / eta
-    mean = (m0 / s0**2 + beta * c / eta) / precision
-    return {"m0": m0, "s0": s0, "c": c, "beta": beta, "eta": eta, "mean": mean, "var": 1 / precision,
-            "var_ratio": (1 / precision) / s0**2}
+@answer("ex-10-top-p")
+def top_p():
+    """Chapter 10: size of the nucleus of chapter 10's Zipf model at top-p 0.95 and 0.99.
+
+    Book: {ref}`ex-10-top-p`
+    """
+    p = zipf.zipf_probs(VOCAB, BETA)
+    out = {"vocab": VOCAB, "beta": BETA}
+    for name, cut in (("95", 0.95), ("99", 0.99)):
+        kept = samplers.filter_probs(p, top_p=cut) > 0
+        out[f"size_{name}"] = int(kept.sum())
+        out[f"mass_{name}"] = float(p[kept].sum())
+    return out
+
+
+@answer("ex-10-top-k")
+def top_k():
+    """Chapter 10: probability mass removed by top-k on chapter 10's Zipf model.
+
+    Book: {ref}`ex-10-top-k`
+    """
+    p = zipf.zipf_probs(VOCAB, BETA)
+    small, large = 50, 500
+    out = {"vocab": VOCAB, "beta": BETA, "k_small": small, "k_large": large}
+    out["removed_small"] = float(zipf.tail_mass(p, small))
+    out["removed_large"] = float(zipf.tail_mass(p, large))
+    out["share_of_vocab"] = large / VOCAB
+    return out

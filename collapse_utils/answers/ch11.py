@@ -1,77 +1,49 @@
-"""Numeric answers of chapter 11's exercises ("A tale of tails")."""
+"""Numeric answers of chapter 11's exercises ("Verification, curation and self-correction")."""
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
-from scipy import optimize, special
-
 from collapse_utils.answers import answer
-from collapse_utils.exact import zipf
+from collapse_utils.exact import verification
 
 
-@answer("ex-11-beta-one")
-def beta_one():
-    """Chapter 11: the clean exponent near beta = 1 and the data needed to halve the error."""
-    out = {}
-    for name, b in (("heavy", 1.15), ("main", 1.5)):
-        exponent = 1 - 1 / b
-        out[f"beta_{name}"] = b
-        out[f"exponent_{name}"] = exponent
-        out[f"factor_{name}"] = 2 ** (1 / exponent)
-    return out
-
-
-@answer("ex-11-crossover")
-def crossover():
-    """Chapter 11: k^beta against the exact T where the clean error meets the floor of a cut at k."""
-    vocab, beta, k = 100_000, 1.5, 1000
-    p = zipf.zipf_probs(vocab, beta)
-    floor = float(zipf.tail_mass(p, k))
-
-    def gap(log_t):
-        return math.log(float(zipf.expected_error(p, math.exp(log_t)))) - math.log(floor)
-
-    t_cross = math.exp(optimize.brentq(gap, math.log(10.0), math.log(1e9), xtol=1e-8))
+@answer("ex-11-threshold")
+def threshold():
+    """Chapter 11: the verifier quality a / f needed at n = 100, and its cost in candidates."""
+    n, accuracy, tolerance, true_accept = 100, 0.1, 0.02, 0.9
+    w_star = verification.correct_share_needed(n, tolerance)
+    odds = verification.odds_needed(n, accuracy, tolerance)
+    false_accept = true_accept / odds
+    rate = verification.acceptance_rate(accuracy, true_accept, false_accept)
     return {
-        "vocab": vocab,
-        "beta": beta,
-        "k": k,
-        "floor": floor,
-        "k_beta": float(k) ** beta,
-        "t_cross": t_cross,
-        "ratio": t_cross / float(k) ** beta,
+        "n": n,
+        "accuracy": accuracy,
+        "tolerance": tolerance,
+        "true_accept": true_accept,
+        "w_star": w_star,
+        "odds": odds,
+        "false_accept": false_accept,
+        "rate": rate,
+        "candidates": 1 / rate,
     }
 
 
-@answer("ex-11-tail-bounds")
-def tail_bounds():
-    """Chapter 11: the tail mass beyond rank k of an infinite Zipf law and its integral bounds."""
-    beta, k = 2.0, 100
-    zeta = float(special.zeta(beta))
-    return {
-        "beta": beta,
-        "k": k,
-        "tail": float(special.zeta(beta, k + 1)) / zeta,  # Hurwitz zeta: sum over i >= k + 1
-        "lower": (k + 1) ** (1 - beta) / ((beta - 1) * zeta),
-        "upper": k ** (1 - beta) / ((beta - 1) * zeta),
-        "zeta": zeta,
-    }
+@answer("ex-11-biased-verifier")
+def biased_verifier():
+    """Chapter 11: a verifier whose 'correct' samples are centred at delta pulls the mean to delta."""
+    w, delta, t = 0.3, 0.5, 10
+    # E[d_t] = delta (1 - (1 - w)^(t - 1)) for t >= 1 (generation 1 is fitted to real data)
+    mean_t = delta * (1 - (1 - w) ** (t - 1))
+    half = 1 + math.log(0.5) / math.log(1 - w)  # generations until half of delta is reached
+    return {"w": w, "delta": delta, "t": t, "mean_t": mean_t, "half": half}
 
 
-@answer("ex-11-fitted-exponent")
-def fitted_exponent():
-    """Chapter 11: slope of the exact clean error of a finite Zipf law against T, and the theory's."""
-    vocab, beta = 100_000, 2.0
-    p = zipf.zipf_probs(vocab, beta)
-    tokens = np.geomspace(1000, 100_000, 9)
-    return {
-        "vocab": vocab,
-        "beta": beta,
-        "t_low": 1000,
-        "t_high": 100_000,
-        "points": tokens.size,
-        "slope": zipf.fit_power_law(tokens, zipf.expected_error(p, tokens)),
-        "theory": -(1 - 1 / beta),
-    }
+@answer("ex-11-kl")
+def kl_regularised():
+    """Chapter 11: the optimum of E_p[r] - eta KL(p || p_0) for a 1-D Gaussian and a quadratic reward."""
+    m0, s0, c, beta, eta = 0.0, 1.0, 2.0, 0.5, 1.0
+    precision = 1 / s0**2 + beta / eta
+    mean = (m0 / s0**2 + beta * c / eta) / precision
+    return {"m0": m0, "s0": s0, "c": c, "beta": beta, "eta": eta, "mean": mean, "var": 1 / precision,
+            "var_ratio": (1 / precision) / s0**2}

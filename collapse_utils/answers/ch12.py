@@ -1,94 +1,77 @@
-"""Numeric answers of chapter 12's exercises ("Synthetic data in the scaling law")."""
+"""Numeric answers of chapter 12's exercises ("A tale of tails")."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
-from scipy import optimize
+from scipy import optimize, special
 
 from collapse_utils.answers import answer
-from collapse_utils.exact import strong_collapse
+from collapse_utils.exact import zipf
 
 
-def fixed_count_error(n_real: int, n_syn: int, dim: int, noise: float, gen_error: float) -> float:
-    """Exact error of least squares on n_real real and exactly n_syn synthetic points (thm-12-mixed, q fixed)."""
-    n = n_real + n_syn
-    q = n_syn / n
-    k = strong_collapse.spread_factor(n, dim)
-    return noise**2 * dim / (n - dim - 1) + gen_error * (q**2 + q * (1 - q) * k)
+@answer("ex-12-beta-one")
+def beta_one():
+    """Chapter 12: the clean exponent near beta = 1 and the data needed to halve the error."""
+    out = {}
+    for name, b in (("heavy", 1.15), ("main", 1.5)):
+        exponent = 1 - 1 / b
+        out[f"beta_{name}"] = b
+        out[f"exponent_{name}"] = exponent
+        out[f"factor_{name}"] = 2 ** (1 / exponent)
+    return out
 
 
-@answer("ex-12-onset")
-def onset():
-    """Chapter 12: floor and onset for a 1% synthetic share from a fixed generator."""
-    dim, noise, c2, share = 10, 1.0, 0.5, 0.01
-    n_star = strong_collapse.onset(dim, share, noise, c2)
-    floor = strong_collapse.floor(share, c2)
-    at_onset = strong_collapse.mixed_error(int(n_star), dim, share, noise, c2)
-    far = strong_collapse.mixed_error(100 * int(n_star), dim, share, noise, c2)
-    real_far = noise**2 * dim / (100 * int(n_star) - dim - 1)
+@answer("ex-12-crossover")
+def crossover():
+    """Chapter 12: k^beta against the exact T where the clean error meets the floor of a cut at k."""
+    vocab, beta, k = 100_000, 1.5, 1000
+    p = zipf.zipf_probs(vocab, beta)
+    floor = float(zipf.tail_mass(p, k))
+
+    def gap(log_t):
+        return math.log(float(zipf.expected_error(p, math.exp(log_t)))) - math.log(floor)
+
+    t_cross = math.exp(optimize.brentq(gap, math.log(10.0), math.log(1e9), xtol=1e-8))
     return {
-        "dim": dim,
-        "c2": c2,
-        "share": share,
+        "vocab": vocab,
+        "beta": beta,
+        "k": k,
         "floor": floor,
-        "n_star": n_star,
-        "at_onset": at_onset,
-        "ratio_onset": at_onset / floor,
-        "far": far,
-        "ratio_far": far / floor,
-        "real_far": real_far,
-        "loss_far": far / real_far,
+        "k_beta": float(k) ** beta,
+        "t_cross": t_cross,
+        "ratio": t_cross / float(k) ** beta,
     }
 
 
-@answer("ex-12-add-synthetic")
-def add_synthetic():
-    """Chapter 12: how many synthetic points to add to 1,000 real ones, for two generators."""
-    n_real, dim, noise = 1000, 10, 1.0
-    out = {"n_real": n_real, "dim": dim, "real_only": fixed_count_error(n_real, 0, dim, noise, 0.0)}
-    for key, c2 in (("good", 0.05), ("bad", 2.0)):
-        grid = np.arange(0, 20 * n_real + 1)
-        errors = np.array([fixed_count_error(n_real, int(m), dim, noise, c2) for m in grid])
-        best = int(np.argmin(errors))
-        out |= {f"c2_{key}": c2, f"best_{key}": best, f"error_{key}": float(errors[best]),
-                f"gain_{key}": out["real_only"] / float(errors[best])}
-    # the threshold on c^2 below which a first synthetic point helps (large n_real): noise^2 d / (d + 1)
-    out["threshold"] = noise**2 * dim / (dim + 1)
-    return out
+@answer("ex-12-tail-bounds")
+def tail_bounds():
+    """Chapter 12: the tail mass beyond rank k of an infinite Zipf law and its integral bounds."""
+    beta, k = 2.0, 100
+    zeta = float(special.zeta(beta))
+    return {
+        "beta": beta,
+        "k": k,
+        "tail": float(special.zeta(beta, k + 1)) / zeta,  # Hurwitz zeta: sum over i >= k + 1
+        "lower": (k + 1) ** (1 - beta) / ((beta - 1) * zeta),
+        "upper": k ** (1 - beta) / ((beta - 1) * zeta),
+        "zeta": zeta,
+    }
 
 
-def isotropic_ridge_error(lam: float, t: int, samples: int, dim: int, noise: float, signal: float) -> float:
-    """prop-12-ridge with X^T X = samples * I and ||w*||^2 = signal."""
-    a = samples / (samples + lam)
-    variance = noise**2 * dim * samples / (samples + lam) ** 2
-    geometric = t if lam == 0 else (1 - a ** (2 * t)) / (1 - a**2)
-    return signal * (1 - a**t) ** 2 + variance * geometric
-
-
-@answer("ex-12-ridge")
-def ridge():
-    """Chapter 12: the best ridge penalty after t generations of replacement (isotropic design)."""
-    samples, dim, noise = 100, 10, 1.0
-    signal = float(dim)  # E||w*||^2 for w* ~ N(0, I)
-    out = {"samples": samples, "dim": dim}
-    for t in (1, 10, 50):
-        res = optimize.minimize_scalar(lambda x, t=t: isotropic_ridge_error(np.exp(x), t, samples, dim, noise, signal),
-                                       bounds=(-10, 12), method="bounded", options={"xatol": 1e-10})
-        lam = float(np.exp(res.x))
-        out |= {f"lam_{t}": lam, f"err_{t}": isotropic_ridge_error(lam, t, samples, dim, noise, signal),
-                f"ols_{t}": isotropic_ridge_error(0.0, t, samples, dim, noise, signal)}
-    return out
-
-
-@answer("ex-12-one-round")
-def one_round():
-    """Chapter 12: a refitted generator against a frozen one of the same quality at n = 100."""
-    dim, noise, share, n_small, n_big = 10, 1.0, 0.9, 100, 10**6
-    frozen = strong_collapse.generator_error(n_small, dim, noise)
-    out = {"dim": dim, "share": share, "n_small": n_small, "n_big": n_big, "frozen_c2": frozen}
-    for key, n in (("small", n_small), ("big", n_big)):
-        real = noise**2 * dim / (n - dim - 1)
-        refit = strong_collapse.mixed_error(n, dim, share, noise, generator_n=n)
-        fixed = strong_collapse.mixed_error(n, dim, share, noise, frozen)
-        out |= {f"refit_ratio_{key}": refit / real, f"frozen_ratio_{key}": fixed / real}
-    return out
+@answer("ex-12-fitted-exponent")
+def fitted_exponent():
+    """Chapter 12: slope of the exact clean error of a finite Zipf law against T, and the theory's."""
+    vocab, beta = 100_000, 2.0
+    p = zipf.zipf_probs(vocab, beta)
+    tokens = np.geomspace(1000, 100_000, 9)
+    return {
+        "vocab": vocab,
+        "beta": beta,
+        "t_low": 1000,
+        "t_high": 100_000,
+        "points": tokens.size,
+        "slope": zipf.fit_power_law(tokens, zipf.expected_error(p, tokens)),
+        "theory": -(1 - 1 / beta),
+    }

@@ -1,79 +1,94 @@
-"""Numeric answers of chapter 13's exercises ("Common confusions")."""
+"""Numeric answers of chapter 13's exercises ("Synthetic data in the scaling law")."""
 
 from __future__ import annotations
 
-import math
+import numpy as np
+from scipy import optimize
 
 from collapse_utils.answers import answer
-from collapse_utils.exact import gaussian, gaussian_mixing
+from collapse_utils.exact import strong_collapse
 
 
-@answer("ex-13-kde-growth")
-def kde_growth() -> dict[str, float]:
-    """Chapter 13: expected variance growth of an iterated Gaussian KDE (Scott's rule).
-
-    Book: {ref}`ex-13-kde-growth`
-    """
-    n, t = 100, 10
-    scott = n ** -0.2
-    growth = (n - 1) / n + scott**2
-    return {"n": n, "t": t, "scott_factor": scott, "growth": growth, "ratio": growth**t,
-            "neutral_factor": n ** -0.5}
+def fixed_count_error(n_real: int, n_syn: int, dim: int, noise: float, gen_error: float) -> float:
+    """Exact error of least squares on n_real real and exactly n_syn synthetic points (thm-13-mixed, q fixed)."""
+    n = n_real + n_syn
+    q = n_syn / n
+    k = strong_collapse.spread_factor(n, dim)
+    return noise**2 * dim / (n - dim - 1) + gen_error * (q**2 + q * (1 - q) * k)
 
 
-@answer("ex-13-signatures")
-def signatures() -> dict[str, float]:
-    """Chapter 13: forgetting (old-task log-likelihood drop) vs collapse (entropy drift).
-
-    Book: {ref}`ex-13-signatures`
-    """
-    delta, n, target = 3.0, 50, 0.5
-    drift = -0.5 * gaussian.log_variance_drift(n)  # entropy lost per generation
-    t = math.ceil(target / drift)
-    return {"delta": delta, "n": n, "target": target, "forget_drop": delta**2 / 2,
-            "drift": drift, "t": t, "drop_at_t": t * drift}
-
-
-@answer("ex-13-one-shot")
-def one_shot() -> dict[str, float]:
-    """Chapter 13: one-shot augmentation vs iterative mixing vs replacement (Gaussian, MLE).
-
-    Book: {ref}`ex-13-one-shot`
-    """
-    n, lam, t = 50, 0.2, 20
-    s, _ = gaussian_mixing.mix_moments(n, lam, t)
-    star, _ = gaussian_mixing.mix_fixed_point(n, lam)
-    return {"n": n, "lam": lam, "share": 1 - lam, "t": t, "one_shot": float(s[2]), "iterative": float(s[t]),
-            "fixed_point": star, "replace": (1 - 1 / n) ** t}
+@answer("ex-13-onset")
+def onset():
+    """Chapter 13: floor and onset for a 1% synthetic share from a fixed generator."""
+    dim, noise, c2, share = 10, 1.0, 0.5, 0.01
+    n_star = strong_collapse.onset(dim, share, noise, c2)
+    floor = strong_collapse.floor(share, c2)
+    at_onset = strong_collapse.mixed_error(int(n_star), dim, share, noise, c2)
+    far = strong_collapse.mixed_error(100 * int(n_star), dim, share, noise, c2)
+    real_far = noise**2 * dim / (100 * int(n_star) - dim - 1)
+    return {
+        "dim": dim,
+        "c2": c2,
+        "share": share,
+        "floor": floor,
+        "n_star": n_star,
+        "at_onset": at_onset,
+        "ratio_onset": at_onset / floor,
+        "far": far,
+        "ratio_far": far / floor,
+        "real_far": real_far,
+        "loss_far": far / real_far,
+    }
 
 
-@answer("ex-13-fixed-error")
-def fixed_error() -> dict[str, float]:
-    """Chapter 13: one-shot deficit when the generator's variance error is a fixed factor.
+@answer("ex-13-add-synthetic")
+def add_synthetic():
+    """Chapter 13: how many synthetic points to add to 1,000 real ones, for two generators."""
+    n_real, dim, noise = 1000, 10, 1.0
+    out = {"n_real": n_real, "dim": dim, "real_only": fixed_count_error(n_real, 0, dim, noise, 0.0)}
+    for key, c2 in (("good", 0.05), ("bad", 2.0)):
+        grid = np.arange(0, 20 * n_real + 1)
+        errors = np.array([fixed_count_error(n_real, int(m), dim, noise, c2) for m in grid])
+        best = int(np.argmin(errors))
+        out |= {f"c2_{key}": c2, f"best_{key}": best, f"error_{key}": float(errors[best]),
+                f"gain_{key}": out["real_only"] / float(errors[best])}
+    # the threshold on c^2 below which a first synthetic point helps (large n_real): noise^2 d / (d + 1)
+    out["threshold"] = noise**2 * dim / (dim + 1)
+    return out
 
-    The generator is the MLE fit to n real points sampled with its variance
-    multiplied by 1 - e (a temperature tau = 1 - e, chapter 09), an error that
-    does not shrink with n; the final model is the MLE fit to lam * n fresh
-    real points and a * n generated ones (a = 1 - lam). Its variance deficit is
-    a e + (lam^2 + 2 a (1 - e)) / n - a (1 - e) / n^2, never below a e.
 
-    Book: {ref}`ex-13-fixed-error`
-    """
-    e, share = 0.02, 0.5
-    lam = 1 - share
-    slope = lam**2 + 2 * share * (1 - e)
+def isotropic_ridge_error(lam: float, t: int, samples: int, dim: int, noise: float, signal: float) -> float:
+    """prop-13-ridge with X^T X = samples * I and ||w*||^2 = signal."""
+    a = samples / (samples + lam)
+    variance = noise**2 * dim * samples / (samples + lam) ** 2
+    geometric = t if lam == 0 else (1 - a ** (2 * t)) / (1 - a**2)
+    return signal * (1 - a**t) ** 2 + variance * geometric
 
-    def deficit(n: int, error: float = e) -> float:
-        return (share * error + (lam**2 + 2 * share * (1 - error)) / n
-                - share * (1 - error) / n**2)
 
-    sizes = {"small": 100, "mid": 1000, "large": 10_000}
-    values = {"e": e, "share": share, "lam": lam, "tau": 1 - e,
-              "floor": share * e, "slope": slope,
-              "n_cross": slope / (share * e)}
-    for name, n in sizes.items():
-        values[f"n_{name}"] = n
-        values[f"deficit_{name}"] = deficit(n)
-    values["clean_large"] = deficit(sizes["large"], 0.0)
-    values["ratio_large"] = values["deficit_large"] / values["clean_large"]
-    return values
+@answer("ex-13-ridge")
+def ridge():
+    """Chapter 13: the best ridge penalty after t generations of replacement (isotropic design)."""
+    samples, dim, noise = 100, 10, 1.0
+    signal = float(dim)  # E||w*||^2 for w* ~ N(0, I)
+    out = {"samples": samples, "dim": dim}
+    for t in (1, 10, 50):
+        res = optimize.minimize_scalar(lambda x, t=t: isotropic_ridge_error(np.exp(x), t, samples, dim, noise, signal),
+                                       bounds=(-10, 12), method="bounded", options={"xatol": 1e-10})
+        lam = float(np.exp(res.x))
+        out |= {f"lam_{t}": lam, f"err_{t}": isotropic_ridge_error(lam, t, samples, dim, noise, signal),
+                f"ols_{t}": isotropic_ridge_error(0.0, t, samples, dim, noise, signal)}
+    return out
+
+
+@answer("ex-13-one-round")
+def one_round():
+    """Chapter 13: a refitted generator against a frozen one of the same quality at n = 100."""
+    dim, noise, share, n_small, n_big = 10, 1.0, 0.9, 100, 10**6
+    frozen = strong_collapse.generator_error(n_small, dim, noise)
+    out = {"dim": dim, "share": share, "n_small": n_small, "n_big": n_big, "frozen_c2": frozen}
+    for key, n in (("small", n_small), ("big", n_big)):
+        real = noise**2 * dim / (n - dim - 1)
+        refit = strong_collapse.mixed_error(n, dim, share, noise, generator_n=n)
+        fixed = strong_collapse.mixed_error(n, dim, share, noise, frozen)
+        out |= {f"refit_ratio_{key}": refit / real, f"frozen_ratio_{key}": fixed / real}
+    return out

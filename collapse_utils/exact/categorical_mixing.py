@@ -44,7 +44,7 @@ def _minority_args(w, n, real_fraction, fresh):
 
 
 def minority_presence(w: float, n: int, real_fraction, generations: int, *, fresh: bool = True) -> np.ndarray:
-    """P(a component of true weight w has positive weight at generation t), t = 0..generations (chapter 07).
+    """P(a component of true weight w has positive weight at generation t), t = 0..generations (chapter 08).
 
     Exact, from the Markov chain of its count C_t among the n training points:
     C_(t+1) = R_t + Binomial(n - k, C_t / n), with k = round(real_fraction * n)
@@ -54,7 +54,7 @@ def minority_presence(w: float, n: int, real_fraction, generations: int, *, fres
     a fixed R drawn once with the pool (``fresh=False``). Generation 1 is fitted
     to n real points. n <= 3000.
 
-    Book: {prf:ref}`prop-07-minority`
+    Book: {prf:ref}`prop-08-minority`
     """
     w, n, lam, fresh, ks = _minority_args(w, n, real_fraction, fresh)
     generations = check_int("generations", generations, 0)
@@ -93,13 +93,13 @@ def minority_presence(w: float, n: int, real_fraction, generations: int, *, fres
 
 
 def minority_stationary(w: float, n: int, real_fraction: float) -> np.ndarray:
-    """Stationary law of the component's count under ``mix`` with fresh real data (chapter 07).
+    """Stationary law of the component's count under ``mix`` with fresh real data (chapter 08).
 
     The pmf over 0..n of the chain of :func:`minority_presence` in the long
     run; its mean is n w, and its value at 0 is the long-run share of
     generations in which the component is absent. Needs round(real_fraction n) >= 1.
 
-    Book: {prf:ref}`prop-07-minority`
+    Book: {prf:ref}`prop-08-minority`
     """
     w, n, lam, _, ks = _minority_args(w, n, real_fraction, True)
     if lam.ndim != 0 or int(ks) < 1:
@@ -113,14 +113,14 @@ def minority_stationary(w: float, n: int, real_fraction: float) -> np.ndarray:
 
 
 def minority_loss_forever(w: float, n: int, real_fraction: float, *, fresh: bool = True) -> float:
-    """P(the component is eventually lost for good) under ``mix`` (chapter 07).
+    """P(the component is eventually lost for good) under ``mix`` (chapter 08).
 
     Fresh real data re-introduce it with positive probability every generation,
     so the answer is 0 when round(real_fraction n) >= 1; a fixed pool keeps it
     alive for ever exactly when the pool contains it: (1 - w)^k. With no real
     data (replace) it is 1 - w (chapter 03).
 
-    Book: {prf:ref}`prop-07-minority`
+    Book: {prf:ref}`prop-08-minority`
     """
     w, n, lam, fresh, ks = _minority_args(w, n, real_fraction, fresh)
     if lam.ndim != 0:
@@ -145,7 +145,7 @@ def simulate_minority(w: float, n: int, real_fraction: float, generations: int, 
     the exact presence and against :func:`collapse_utils.loop.run_chains` with
     :class:`collapse_utils.families.categorical.CategoricalFamily`.
 
-    Book: {prf:ref}`prop-07-minority`
+    Book: {prf:ref}`prop-08-minority`
     """
     w, n, lam, fresh, ks = _minority_args(w, n, real_fraction, fresh)
     if lam.ndim != 0:

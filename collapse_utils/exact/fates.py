@@ -13,10 +13,10 @@ comes from an exact result of a later chapter:
 - ``mix`` / ``mix_fixed``: the exact moment recursion contracts or not
   (:func:`collapse_utils.exact.gaussian_mixing.mix_contraction`); where it does,
   the expected variance settles at the fixed point, and the pathwise floor keeps
-  it from 0 (chapter 07).
+  it from 0 (chapter 08).
 - ``accumulate``: the exact expected-variance recursion
   (:func:`collapse_utils.exact.gaussian_mixing.accumulate_moments`) converges
-  for tau = 1 and drifts like t^(tau - 1) otherwise (chapter 07).
+  for tau = 1 and drifts like t^(tau - 1) otherwise (chapter 08).
 - ``growing``: a sample size n_t = n t^growth with growth > 1; at tau = 1 the
   variance settles (sum 1/n_t converges, chapter 02); otherwise the drift
   log tau per generation decides.

@@ -23,25 +23,25 @@ def _rates(synthetic_share, recall, false_positive_rate):
 
 
 def kept_fraction(synthetic_share, recall, false_positive_rate) -> np.ndarray:
-    """Share of a crawl that a detector keeps: (1-s)(1-f) + s(1-r) (chapter 08).
+    """Share of a crawl that a detector keeps: (1-s)(1-f) + s(1-r) (chapter 09).
 
     s: share of synthetic documents; recall r: probability that a synthetic
     document is flagged (and removed); f: probability that a human one is.
     Arrays broadcast.
 
-    Book: {prf:ref}`prop-08-detector`
+    Book: {prf:ref}`prop-09-detector`
     """
     s, r, f = _rates(synthetic_share, recall, false_positive_rate)
     return (1 - s) * (1 - f) + s * (1 - r)
 
 
 def effective_real_fraction(synthetic_share, recall, false_positive_rate) -> np.ndarray:
-    """Share of human data after filtering: (1-s)(1-f) / ((1-s)(1-f) + s(1-r)) (chapter 08).
+    """Share of human data after filtering: (1-s)(1-f) / ((1-s)(1-f) + s(1-r)) (chapter 09).
 
     Watermarking is the corner r -> 1, f -> 0 (the fraction tends to 1). ``nan``
     where nothing is kept. Arrays broadcast.
 
-    Book: {prf:ref}`prop-08-detector`
+    Book: {prf:ref}`prop-09-detector`
     """
     s, r, f = _rates(synthetic_share, recall, false_positive_rate)
     human = (1 - s) * (1 - f)
@@ -51,12 +51,12 @@ def effective_real_fraction(synthetic_share, recall, false_positive_rate) -> np.
 
 
 def bertrand_max_ratio(lipschitz_eps_over_alpha: float = 0.0) -> float:
-    """Largest synthetic-to-real ratio allowed by Bertrand et al.'s sufficient condition (chapter 08).
+    """Largest synthetic-to-real ratio allowed by Bertrand et al.'s sufficient condition (chapter 09).
 
     Retraining on real data plus lambda times as much synthetic data is locally
     stable if lambda (1 + L eps / alpha) < 1/2, i.e. lambda < 1 / (2 (1 + L eps / alpha)).
 
-    Book: {doc}`notebooks/08_filtering_provenance`
+    Book: {doc}`notebooks/09_filtering_provenance`
     """
     x = check_number("lipschitz_eps_over_alpha", lipschitz_eps_over_alpha, 0.0)
     return 1.0 / (2.0 * (1.0 + x))

@@ -384,17 +384,17 @@ def simulate_mvn(
 
 
 def variance_cdf(n: int, t: int, fraction: float, estimator: str = "mle", temperature: float = 1.0) -> float:
-    """P(sigma_t^2 < fraction * sigma_0^2), exact (chapter 14, law of chapter 02).
+    """P(sigma_t^2 < fraction * sigma_0^2), exact (chapter 15, law of chapter 02).
 
     log(sigma_t^2 / sigma_0^2) is a sum of t independent log(chi2_(n-1) / k),
     k = n (MLE) or n - 1 (unbiased), whose characteristic function is
     ((2/k)^(iu) Gamma(a + iu) / Gamma(a))^t with a = (n - 1) / 2; the Gil-Pelaez
     formula F(x) = 1/2 - (1/pi) int_0^oo Im[e^(-iux) phi(u)] / u du inverts it.
     ``temperature`` tau scales the variance of every fitted model's samples
-    (chapter 09): generations 2..t are drawn at tau times the fitted variance,
+    (chapter 10): generations 2..t are drawn at tau times the fitted variance,
     which adds (t - 1) log tau (generation 1 is fitted to real data).
 
-    Book: {doc}`notebooks/14_exercises`
+    Book: {doc}`notebooks/15_exercises`
     """
     n = check_int("n", n, 2)
     t = check_int("t", t, 0)
@@ -419,13 +419,13 @@ def variance_cdf(n: int, t: int, fraction: float, estimator: str = "mle", temper
 
 def median_crossing(n: int, fraction: float, estimator: str = "mle", temperature: float = 1.0,
                     t_max: int = 100_000) -> int:
-    """First generation t at which the median of sigma_t^2 is below fraction * sigma_0^2 (chapter 14).
+    """First generation t at which the median of sigma_t^2 is below fraction * sigma_0^2 (chapter 15).
 
     That is, the smallest t with P(sigma_t^2 < fraction sigma_0^2) > 1/2
     (:func:`variance_cdf`, increasing in t for fraction < 1). The search starts
     a little before the geometric-mean estimate of chapter 02.
 
-    Book: {doc}`notebooks/14_exercises`
+    Book: {doc}`notebooks/15_exercises`
     """
     n = check_int("n", n, 2)
     fraction = check_positive("fraction", fraction)

@@ -60,7 +60,7 @@ def _matrix(n, lam, estimator, tau):
 
 def mix_moments(n: int, real_fraction: float, generations: int, *, fresh: bool = True,
                 estimator: str = "mle", sigma0_sq: float = 1.0, sampling_scale: float = 1.0):
-    """Exact (E[sigma_t^2], E[mu_t^2]), t = 0..generations, under ``mix`` (chapter 07).
+    """Exact (E[sigma_t^2], E[mu_t^2]), t = 0..generations, under ``mix`` (chapter 08).
 
     The truth is N(0, sigma0_sq). Generation 1 is fitted to n real points; each
     later generation to k = real_fraction * n real points (fresh draws, or the
@@ -76,7 +76,7 @@ def mix_moments(n: int, real_fraction: float, generations: int, *, fresh: bool =
     b sigma0^2 removed from q'. Exact when k is an integer (``loop.Mix``
     uses k = round(real_fraction * n)). Returns two arrays of length generations + 1.
 
-    Book: {prf:ref}`thm-07-mix`
+    Book: {prf:ref}`thm-08-mix`
     """
     n, lam, fresh, s0, tau, k = _mix_args(n, real_fraction, fresh, estimator, sigma0_sq, sampling_scale)
     generations = check_int("generations", generations, 0)
@@ -108,14 +108,14 @@ def mix_moments(n: int, real_fraction: float, generations: int, *, fresh: bool =
 
 def mix_fixed_point(n: int, real_fraction: float, *, fresh: bool = True, estimator: str = "mle",
                     sigma0_sq: float = 1.0, sampling_scale: float = 1.0) -> tuple[float, float]:
-    """The limits (E[sigma_inf^2], E[mu_inf^2]) of :func:`mix_moments` (chapter 07).
+    """The limits (E[sigma_inf^2], E[mu_inf^2]) of :func:`mix_moments` (chapter 08).
 
     The fixed point of the linear map; it exists when :func:`mix_contraction` < 1.
     For the MLE, fresh data and large n, 1 - E[sigma_inf^2]/sigma0^2 is close to
     1 / ((2 - lambda)(lambda n + 1 - lambda)): about half of one over the number
     of real points per generation. ``(0, inf)``-like limits (replace) raise ``ValueError``.
 
-    Book: {prf:ref}`cor-07-fixed-point`
+    Book: {prf:ref}`cor-08-fixed-point`
     """
     n, lam, fresh, s0, tau, k = _mix_args(n, real_fraction, fresh, estimator, sigma0_sq, sampling_scale)
     M, d = _matrix(n, lam, estimator, tau)
@@ -131,14 +131,14 @@ def mix_fixed_point(n: int, real_fraction: float, *, fresh: bool = True, estimat
 
 
 def mix_contraction(n: int, real_fraction, *, estimator: str = "mle", sampling_scale=1.0) -> np.ndarray:
-    """Spectral radius of the mix recursion's linear map (chapters 07 and 08).
+    """Spectral radius of the mix recursion's linear map (chapters 08 and 09).
 
     Below 1 the expected moments converge geometrically at this rate (the same
     for fresh and fixed real data); at or above 1 they do not settle (for
     sampling_scale > 1 they explode). ``real_fraction`` and ``sampling_scale``
     broadcast against each other.
 
-    Book: {prf:ref}`cor-07-fixed-point`
+    Book: {prf:ref}`cor-08-fixed-point`
     """
     n = check_int("n", n, 2)
     check_choice("estimator", estimator, ESTIMATORS)
@@ -156,7 +156,7 @@ def mix_contraction(n: int, real_fraction, *, estimator: str = "mle", sampling_s
 
 def simulate_mix(n: int, real_fraction: float, generations: int, chains: int, *, fresh: bool = True,
                  estimator: str = "mle", sigma0_sq: float = 1.0, sampling_scale: float = 1.0, seed=None):
-    """Fast exact simulator of the Gaussian under ``mix``; returns (means, variances) (chapter 07).
+    """Fast exact simulator of the Gaussian under ``mix``; returns (means, variances) (chapter 08).
 
     Arrays of shape (chains, generations + 1), column 0 the truth N(0, sigma0_sq).
     Uses sufficient statistics (a normal and a chi-square per part and
@@ -165,7 +165,7 @@ def simulate_mix(n: int, real_fraction: float, generations: int, chains: int, *,
     SS = SS_real + SS_syn + (k (n-k) / n) (mean_real - mean_syn)^2. Same law as
     :func:`collapse_utils.loop.run` with ``GaussianFamily`` and ``Mix``.
 
-    Book: {prf:ref}`thm-07-mix`
+    Book: {prf:ref}`thm-08-mix`
     """
     n, lam, fresh, s0, tau, _ = _mix_args(n, real_fraction, fresh, estimator, sigma0_sq, sampling_scale)
     generations = check_int("generations", generations, 0)
@@ -209,7 +209,7 @@ def simulate_mix(n: int, real_fraction: float, generations: int, chains: int, *,
 
 def accumulate_moments(n: int, generations: int, *, estimator: str = "mle", sigma0_sq: float = 1.0,
                        sampling_scale: float = 1.0):
-    """Exact (E[sigma_t^2], Var[mu_t]) under ``accumulate`` (chapter 07).
+    """Exact (E[sigma_t^2], Var[mu_t]) under ``accumulate`` (chapter 08).
 
     Generation t >= 1 is fitted to the n real points plus t - 1 synthetic
     batches of n points, one from each earlier fitted generation, drawn from
@@ -221,7 +221,7 @@ def accumulate_moments(n: int, generations: int, *, estimator: str = "mle", sigm
     when tau = 1. For tau != 1 the one-generation factor of E[sigma_t^2] is about
     1 + (tau - 1)/(t + 1): the expected variance drifts like t^(tau - 1).
 
-    Book: {prf:ref}`thm-07-accumulate`
+    Book: {prf:ref}`thm-08-accumulate`
     """
     n = check_int("n", n, 2)
     generations = check_int("generations", generations, 0)
@@ -243,11 +243,11 @@ def accumulate_moments(n: int, generations: int, *, estimator: str = "mle", sigm
 
 
 def accumulate_variance_limit(n: int, sigma0_sq: float = 1.0) -> float:
-    """lim E[sigma_t^2] under ``accumulate`` with the MLE: sigma0^2 sin(pi/sqrt n) / (pi/sqrt n) (chapter 07).
+    """lim E[sigma_t^2] under ``accumulate`` with the MLE: sigma0^2 sin(pi/sqrt n) / (pi/sqrt n) (chapter 08).
 
     From Euler's product sin(pi x) / (pi x) = prod_(j>=1) (1 - x^2 / j^2) with x = 1/sqrt(n).
 
-    Book: {prf:ref}`thm-07-accumulate`
+    Book: {prf:ref}`thm-08-accumulate`
     """
     n = check_int("n", n, 2)
     s0 = check_number("sigma0_sq", sigma0_sq, 0.0, strict=True)
@@ -257,13 +257,13 @@ def accumulate_variance_limit(n: int, sigma0_sq: float = 1.0) -> float:
 
 def simulate_accumulate(n: int, generations: int, chains: int, *, estimator: str = "mle",
                         sigma0_sq: float = 1.0, seed=None):
-    """Fast exact simulator of the Gaussian under ``accumulate``; returns (means, variances) (chapter 07).
+    """Fast exact simulator of the Gaussian under ``accumulate``; returns (means, variances) (chapter 08).
 
     Keeps the pool's size, mean and sum of squares per chain; each new batch of
     n points is summarised by a normal and a chi-square draw. Shapes
     (chains, generations + 1), column 0 the truth N(0, sigma0_sq).
 
-    Book: {prf:ref}`thm-07-accumulate`
+    Book: {prf:ref}`thm-08-accumulate`
     """
     n = check_int("n", n, 2)
     generations = check_int("generations", generations, 0)
@@ -292,12 +292,12 @@ def simulate_accumulate(n: int, generations: int, chains: int, *, estimator: str
 
 
 def real_fraction_needed(n: int, tolerance: float, *, fresh: bool = True, estimator: str = "mle") -> float:
-    """Smallest real fraction whose fixed point keeps E[sigma^2] >= (1 - tolerance) sigma0^2 (chapter 07).
+    """Smallest real fraction whose fixed point keeps E[sigma^2] >= (1 - tolerance) sigma0^2 (chapter 08).
 
     Solved on the exact fixed point of :func:`mix_fixed_point` (continuous in
     the fraction). Returns 1.0 if even all-real data cannot (small n, MLE).
 
-    Book: {ref}`sec-07-exercise`
+    Book: {ref}`sec-08-exercise`
     """
     n = check_int("n", n, 2)
     tol = check_number("tolerance", tolerance, 0.0, 1.0, strict=True)

@@ -1,4 +1,4 @@
-"""Linear regression retrained on its own labels: exact error, simulator (chapters 07 and 12).
+"""Linear regression retrained on its own labels: exact error, simulator (chapters 08 and 13).
 
 Under ``replace`` the least-squares test error grows linearly in the generations
 (Dohmatob, Feng & Kempe 2024); under ``accumulate`` it stays below pi^2/6 times
@@ -43,7 +43,7 @@ def regression_error(samples: int, dim: int, noise: float, t, policy: str = "rep
     squares on all labels so far, fixed design): E1 sum_(j<=t) 1/j^2 < (pi^2/6) E1
     (Gerstgrasser et al. 2024).
 
-    Book: {prf:ref}`prop-07-regression`
+    Book: {prf:ref}`prop-08-regression`
     """
     samples = check_int("samples", samples, 3)
     dim = check_int("dim", dim, 1)
@@ -69,7 +69,7 @@ def ridge_error(X, w_star, noise: float, ridge: float, t) -> np.ndarray:
     a bias that grows towards ||w*||^2 and a variance that saturates. With
     ridge = 0 it is noise^2 t tr((X^T X)^-1).
 
-    Book: {prf:ref}`prop-12-ridge`
+    Book: {prf:ref}`prop-13-ridge`
     """
     X = np.asarray(X, dtype=float)
     if X.ndim != 2 or not np.all(np.isfinite(X)):
@@ -107,7 +107,7 @@ def simulate_regression(samples: int, dim: int, noise: float, generations: int, 
     generation draws a new design (the setting of Dohmatob et al. 2024). For a
     standard Gaussian test point the excess test error equals ||w_t - w*||^2.
 
-    Book: {prf:ref}`prop-07-regression`
+    Book: {prf:ref}`prop-08-regression`
     """
     samples = check_int("samples", samples, 3)
     dim = check_int("dim", dim, 1)

@@ -1,4 +1,4 @@
-"""Synthetic data in the scaling law: least squares on a mix of real and synthetic labels (chapter 12).
+"""Synthetic data in the scaling law: least squares on a mix of real and synthetic labels (chapter 13).
 
 Inputs x ~ N(0, I_dim). Real labels are x . w* + noise; synthetic labels come
 from a generator w_g = w* + Delta, x . w_g + noise. Each of the n training
@@ -61,7 +61,7 @@ def generator_error(generator_n: int, dim: int, noise: float = 1.0) -> float:
 
     noise^2 dim / (generator_n - dim - 1), the inverse-Wishart mean.
 
-    Book: {prf:ref}`thm-12-mixed`
+    Book: {prf:ref}`thm-13-mixed`
     """
     dim = check_int("dim", dim, 1)
     generator_n = check_int("generator_n", generator_n, dim + 2)
@@ -75,7 +75,7 @@ def spread_factor(n: int, dim: int) -> float:
     K = (n^2 d + n^2 - n d - 5 n + 2 d + 2) / ((n - 1)(n + 2)(n - d - 1)), about
     (d + 1) / n for large n.
 
-    Book: {prf:ref}`thm-12-mixed`
+    Book: {prf:ref}`thm-13-mixed`
     """
     dim = check_int("dim", dim, 1)
     n = check_int("n", n, dim + 2)
@@ -92,7 +92,7 @@ def mixed_error(n: int, dim: int, share: float, noise: float = 1.0, gen_error: f
     generator) or, for a generator refitted on ``generator_n`` fresh real points,
     its expected error :func:`generator_error`.
 
-    Book: {prf:ref}`thm-12-mixed`
+    Book: {prf:ref}`thm-13-mixed`
     """
     n, dim, share, noise = _common(n, dim, share, noise)
     c2, _ = _gen(gen_error, generator_n, dim, noise)
@@ -106,7 +106,7 @@ def mixed_error_large_n(n, dim: int, share: float, noise: float = 1.0, gen_error
 
     ``n`` may be an array.
 
-    Book: {prf:ref}`thm-12-mixed`
+    Book: {prf:ref}`thm-13-mixed`
     """
     dim = check_int("dim", dim, 1)
     share = check_number("share", share, 0.0, 1.0)
@@ -121,7 +121,7 @@ def mixed_error_large_n(n, dim: int, share: float, noise: float = 1.0, gen_error
 def floor(share: float, gen_error: float) -> float:
     """The limit of :func:`mixed_error` as n grows, for a fixed generator: share^2 c^2.
 
-    Book: {prf:ref}`cor-12-floor`
+    Book: {prf:ref}`cor-13-floor`
     """
     share = check_number("share", share, 0.0, 1.0)
     return share**2 * check_number("gen_error", gen_error, 0.0)
@@ -132,7 +132,7 @@ def onset(dim: int, share: float, noise: float = 1.0, gen_error: float = 1.0) ->
 
     noise^2 d / (share^2 c^2); infinite for share = 0 or c = 0.
 
-    Book: {prf:ref}`cor-12-floor`
+    Book: {prf:ref}`cor-13-floor`
     """
     dim = check_int("dim", dim, 1)
     noise = check_number("noise", noise, 0.0, strict=True)
@@ -169,7 +169,7 @@ def simulate_mixed(n: int, dim: int, share: float, noise: float = 1.0, gen_error
     refitted one (``generator_n``) has the least-squares error of its own
     ``generator_n`` real points, drawn afresh per chain.
 
-    Book: {prf:ref}`thm-12-mixed`
+    Book: {prf:ref}`thm-13-mixed`
     """
     n, dim, share, noise = _common(n, dim, share, noise)
     c2, gen_n = _gen(gen_error, generator_n, dim, noise)
@@ -206,7 +206,7 @@ def simulate_random_features(n: int, dim: int, widths, share: float, noise: floa
     w* ~ N(0, I_dim / dim). Returns the excess test error on real data,
     ||w* - S^T v||^2, exact over the test distribution.
 
-    Book: {ref}`sec-12-model-size`
+    Book: {ref}`sec-13-model-size`
     """
     n = check_int("n", n, 1)
     dim = check_int("dim", dim, 1)

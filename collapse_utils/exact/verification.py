@@ -1,6 +1,6 @@
-"""A verifier and a corrector in the Gaussian loop, exactly (chapter 10).
+"""A verifier and a corrector in the Gaussian loop, exactly (chapter 11).
 
-Chapter 10, "Verification, curation and self-correction", checks synthetic data
+Chapter 11, "Verification, curation and self-correction", checks synthetic data
 before it is reused. Two exactly solvable Gaussian settings:
 
 - **Verification.** Each synthetic sample is *correct* with probability ``accuracy``
@@ -57,7 +57,7 @@ __all__ = [
 def check_rates(true_accept, false_accept) -> tuple[float, float]:
     """The verifier's two acceptance rates, checked: numbers in [0, 1], not both 0.
 
-    Book: {prf:ref}`prop-10-verifier`
+    Book: {prf:ref}`prop-11-verifier`
     """
     a = check_number("true_accept", true_accept, 0.0, 1.0)
     f = check_number("false_accept", false_accept, 0.0, 1.0)
@@ -68,12 +68,12 @@ def check_rates(true_accept, false_accept) -> tuple[float, float]:
 
 
 def correct_share(accuracy, true_accept, false_accept) -> float:
-    """Share of correct samples among the accepted ones: a q / (a q + f (1 - q)) (chapter 10).
+    """Share of correct samples among the accepted ones: a q / (a q + f (1 - q)) (chapter 11).
 
     accuracy q: probability that a synthetic sample is correct; true_accept a and
     false_accept f: the verifier's acceptance rates of correct samples and errors.
 
-    Book: {prf:ref}`prop-10-verifier`
+    Book: {prf:ref}`prop-11-verifier`
     """
     q = check_number("accuracy", accuracy, 0.0, 1.0)
     a, f = check_rates(true_accept, false_accept)
@@ -85,9 +85,9 @@ def correct_share(accuracy, true_accept, false_accept) -> float:
 
 
 def acceptance_rate(accuracy, true_accept, false_accept) -> float:
-    """Share of synthetic samples the verifier accepts: a q + f (1 - q) (chapter 10).
+    """Share of synthetic samples the verifier accepts: a q + f (1 - q) (chapter 11).
 
-    Book: {prf:ref}`prop-10-verifier`
+    Book: {prf:ref}`prop-11-verifier`
     """
     q = check_number("accuracy", accuracy, 0.0, 1.0)
     a, f = check_rates(true_accept, false_accept)
@@ -105,13 +105,13 @@ def _step(s, q, n, w, var0):
 
 
 def verified_recursion(n: int, w: float, generations: int, var0: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Exact E[sigma_t^2] and E[(mu_t - mu_0)^2], t = 0..generations, MLE (chapter 10).
+    """Exact E[sigma_t^2] and E[(mu_t - mu_0)^2], t = 0..generations, MLE (chapter 11).
 
     Generation 0 is the truth N(mu_0, var0); generation 1 is fitted to n real
     draws; every later generation to n accepted samples, a share w of which is
     correct in expectation (n i.i.d. draws from w p_0 + (1 - w) p_t).
 
-    Book: {prf:ref}`prop-10-verifier`
+    Book: {prf:ref}`prop-11-verifier`
     """
     n = check_int("n", n, 2)
     w = _check_w(w)
@@ -125,13 +125,13 @@ def verified_recursion(n: int, w: float, generations: int, var0: float = 1.0) ->
 
 
 def verified_fixed_point(n: int, w: float, var0: float = 1.0) -> tuple[float, float]:
-    """Fixed point (E[sigma^2], E[(mu - mu_0)^2]) of :func:`verified_recursion` (chapter 10).
+    """Fixed point (E[sigma^2], E[(mu - mu_0)^2]) of :func:`verified_recursion` (chapter 11).
 
     With V = w var0 / (w + (1 - w)^2 / (n (2 - w))): E[sigma^2] = (n - 1) V / n and
     E[(mu - mu_0)^2] = V / (n w (2 - w)). ``w = 0`` (plain replace) has no fixed
     point but collapse: ``ValueError``.
 
-    Book: {prf:ref}`prop-10-verifier`
+    Book: {prf:ref}`prop-11-verifier`
     """
     n = check_int("n", n, 2)
     w = _check_w(w)
@@ -143,11 +143,11 @@ def verified_fixed_point(n: int, w: float, var0: float = 1.0) -> tuple[float, fl
 
 
 def correct_share_needed(n: int, tolerance: float) -> float:
-    """Smallest correct share w whose fixed point keeps 1 - tolerance of the variance (chapter 10).
+    """Smallest correct share w whose fixed point keeps 1 - tolerance of the variance (chapter 11).
 
     Needs tolerance > 1/n (even real data only keeps (n - 1)/n).
 
-    Book: {prf:ref}`prop-10-verifier`
+    Book: {prf:ref}`prop-11-verifier`
     """
     n = check_int("n", n, 2)
     tol = check_number("tolerance", tolerance, 0.0, 1.0, strict=True)
@@ -158,12 +158,12 @@ def correct_share_needed(n: int, tolerance: float) -> float:
 
 
 def odds_needed(n: int, accuracy: float, tolerance: float) -> float:
-    """The verifier quality a / f needed to keep 1 - tolerance of the variance (chapter 10).
+    """The verifier quality a / f needed to keep 1 - tolerance of the variance (chapter 11).
 
     The accepted share is correct with odds (a/f) q/(1-q); it must reach
     w*/(1 - w*) with w* = :func:`correct_share_needed`. ``inf`` at accuracy 0.
 
-    Book: {prf:ref}`prop-10-verifier`
+    Book: {prf:ref}`prop-11-verifier`
     """
     q = check_number("accuracy", accuracy, 0.0, 1.0)
     w_star = correct_share_needed(n, tolerance)
@@ -180,9 +180,9 @@ def simulate_verified(n: int, w: float, generations: int, chains: int, rng: np.r
 
     Draws sufficient statistics only: K ~ Binomial(n, w) correct samples (their
     mean and sum of squares from the truth) and n - K errors from the model
-    (chapter 10). Independent of :func:`verified_recursion`, which it checks.
+    (chapter 11). Independent of :func:`verified_recursion`, which it checks.
 
-    Book: {prf:ref}`prop-10-verifier`
+    Book: {prf:ref}`prop-11-verifier`
     """
     n = check_int("n", n, 2)
     w = _check_w(w)
@@ -209,9 +209,9 @@ def simulate_verified(n: int, w: float, generations: int, chains: int, rng: np.r
 @dataclass(frozen=True)
 class AccuracySampler:
     """``sampler=`` hook: each sample is correct (a draw of ``truth``, flag 1) with
-    probability ``accuracy``, else the model's own draw (flag 0) (chapter 10).
+    probability ``accuracy``, else the model's own draw (flag 0) (chapter 11).
 
-    Book: {prf:ref}`prop-10-verifier`
+    Book: {prf:ref}`prop-11-verifier`
     """
 
     truth: object  # the true model: anything with mean and std (a GaussianModel)
@@ -231,12 +231,12 @@ class AccuracySampler:
 @dataclass(frozen=True)
 class Verifier:
     """``filter=`` hook: accepts a correct sample with probability ``true_accept``
-    and an error with probability ``false_accept`` (chapter 10).
+    and an error with probability ``false_accept`` (chapter 11).
 
     Works on any samples whose last column is the correctness flag. A perfect
     verifier is (1, 0); a useless one has equal rates.
 
-    Book: {prf:ref}`prop-10-verifier`
+    Book: {prf:ref}`prop-11-verifier`
     """
 
     true_accept: float
@@ -254,14 +254,14 @@ class Verifier:
 class Corrector:
     """``sampler=`` hook: draws from the model (with its variance times ``sampling_scale``)
     and moves each sample a fraction ``strength`` of the way along the
-    optimal-transport map to ``target`` (chapter 10).
+    optimal-transport map to ``target`` (chapter 11).
 
     x -> (1 - g) x + g (m_c + (s_c / s)(x - m)), where N(m, s^2) is the sampling
     distribution and N(m_c, s_c^2) the target: the corrected samples are exactly
     N((1 - g) m + g m_c, ((1 - g) s + g s_c)^2). ``strength=0`` is plain
     sampling, ``strength=1`` draws from the target.
 
-    Book: {prf:ref}`prop-10-correction`
+    Book: {prf:ref}`prop-11-correction`
     """
 
     target: object  # the corrector's target: anything with mean and std (a GaussianModel)
@@ -282,7 +282,7 @@ class Corrector:
 def mle_std_factor(n: int) -> float:
     """E[sigma_hat] / sigma for the MLE of n Gaussian draws: sqrt(2/n) Gamma(n/2) / Gamma((n-1)/2).
 
-    Book: {prf:ref}`prop-10-correction`
+    Book: {prf:ref}`prop-11-correction`
     """
     n = check_int("n", n, 2)
     return float(math.sqrt(2 / n) * math.exp(special.gammaln(n / 2) - special.gammaln((n - 1) / 2)))
@@ -290,12 +290,12 @@ def mle_std_factor(n: int) -> float:
 
 def corrected_std_recursion(n: int, strength: float, generations: int, sampling_scale: float = 1.0,
                             target_std: float = 1.0) -> np.ndarray:
-    """Exact E[sigma_t], t = 0..generations, under the corrector (truth N(0, 1), MLE) (chapter 10).
+    """Exact E[sigma_t], t = 0..generations, under the corrector (truth N(0, 1), MLE) (chapter 11).
 
     E[sigma_{t+1}] = c_n ((1 - g) sqrt(tau) E[sigma_t] + g s_c) with c_n = :func:`mle_std_factor`;
     generation 1 is fitted to n real draws.
 
-    Book: {prf:ref}`prop-10-correction`
+    Book: {prf:ref}`prop-11-correction`
     """
     n = check_int("n", n, 2)
     g = check_number("strength", strength, 0.0, 1.0)
@@ -315,7 +315,7 @@ def corrected_fixed_point(n: int, strength: float, sampling_scale: float = 1.0, 
 
     ``inf`` when the slope c_n sqrt(tau) (1 - g) is at least 1 (no stable fixed point).
 
-    Book: {prf:ref}`prop-10-correction`
+    Book: {prf:ref}`prop-11-correction`
     """
     n = check_int("n", n, 2)
     g = check_number("strength", strength, 0.0, 1.0)
@@ -329,7 +329,7 @@ def corrected_fixed_point(n: int, strength: float, sampling_scale: float = 1.0, 
 def strength_needed(n: int, sampling_scale: float) -> float:
     """Smallest correction strength for which the corrected loop is stable: 1 - 1/(c_n sqrt(tau)), at least 0.
 
-    Book: {prf:ref}`prop-10-correction`
+    Book: {prf:ref}`prop-11-correction`
     """
     n = check_int("n", n, 2)
     tau = check_positive("sampling_scale", sampling_scale)

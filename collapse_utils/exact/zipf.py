@@ -1,6 +1,6 @@
-"""Zipf-distributed tokens, tail cutting and the change of scaling law (chapter 11).
+"""Zipf-distributed tokens, tail cutting and the change of scaling law (chapter 12).
 
-Chapter 11 ("A tale of tails") follows Dohmatob et al. (2024). Tokens have ranks
+Chapter 12 ("A tale of tails") follows Dohmatob et al. (2024). Tokens have ranks
 1..V and probabilities p_i proportional to i^(-beta) (:func:`zipf_probs`), or the
 real English word frequencies shipped by ``wordfreq`` (:func:`english_word_probs`).
 A model *learns the empirical distribution* of T training tokens; its error
@@ -61,9 +61,9 @@ def _probs(p, name="p"):
 
 
 def zipf_probs(vocab: int, beta: float) -> np.ndarray:
-    """p_i proportional to i^(-beta) over ranks 1..vocab, normalised (chapter 11).
+    """p_i proportional to i^(-beta) over ranks 1..vocab, normalised (chapter 12).
 
-    Book: {prf:ref}`def-11-zipf`
+    Book: {prf:ref}`def-12-zipf`
     """
     vocab = check_int("vocab", vocab, 1)
     beta = check_number("beta", beta, 1, strict=True)
@@ -73,14 +73,14 @@ def zipf_probs(vocab: int, beta: float) -> np.ndarray:
 
 
 def english_word_probs(vocab: int | None = None, *, wordlist: str = "large") -> tuple[list[str], np.ndarray]:
-    """Real English word frequencies from ``wordfreq``, sorted, renormalised (chapter 11).
+    """Real English word frequencies from ``wordfreq``, sorted, renormalised (chapter 12).
 
     Returns ``(words, probs)`` for the ``vocab`` most frequent words (all of
     them by default; about 320,000 in the ``large`` list). ``wordfreq`` ships
     its data, so this works offline. Its frequencies are rounded to a
     logarithmic grid, so neighbouring ranks share values.
 
-    Book: {prf:ref}`def-11-zipf`
+    Book: {prf:ref}`def-12-zipf`
     """
     if wordlist not in ("large", "best", "small"):
         raise ValueError(f"wordlist must be one of large, best, small; got {wordlist!r}")
@@ -100,9 +100,9 @@ def english_word_probs(vocab: int | None = None, *, wordlist: str = "large") -> 
 
 
 def fit_power_law(x, y) -> float:
-    """Least-squares slope of log y against log x (chapter 11): y ~ x^slope.
+    """Least-squares slope of log y against log x (chapter 12): y ~ x^slope.
 
-    Book: {doc}`notebooks/11_tale_of_tails`
+    Book: {doc}`notebooks/12_tale_of_tails`
     """
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -112,9 +112,9 @@ def fit_power_law(x, y) -> float:
 
 
 def fit_zipf_exponent(probs, first: int = 10, last: int = 10_000) -> float:
-    """beta of p_i ~ i^(-beta) fitted on ranks first..last (chapter 11).
+    """beta of p_i ~ i^(-beta) fitted on ranks first..last (chapter 12).
 
-    Book: {prf:ref}`def-11-zipf`
+    Book: {prf:ref}`def-12-zipf`
     """
     p = _probs(probs, "probs")
     first = check_int("first", first, 1)
@@ -126,9 +126,9 @@ def fit_zipf_exponent(probs, first: int = 10, last: int = 10_000) -> float:
 
 
 def cut_tail(p, k: int) -> np.ndarray:
-    """Keep the k most probable tokens and renormalise (chapter 11; top-k with ties broken by rank).
+    """Keep the k most probable tokens and renormalise (chapter 12; top-k with ties broken by rank).
 
-    Book: {prf:ref}`prop-11-floor`
+    Book: {prf:ref}`prop-12-floor`
     """
     p = _probs(p)
     k = check_int("k", k, 1)
@@ -143,9 +143,9 @@ def cut_tail(p, k: int) -> np.ndarray:
 
 
 def tail_mass(p, k) -> np.ndarray:
-    """sum_(i>k) p_i for sorted p: the error floor after a tail cut at rank k (chapter 11).
+    """sum_(i>k) p_i for sorted p: the error floor after a tail cut at rank k (chapter 12).
 
-    Book: {prf:ref}`prop-11-floor`
+    Book: {prf:ref}`prop-12-floor`
     """
     p = _probs(p)
     ks = np.asarray(k)
@@ -156,9 +156,9 @@ def tail_mass(p, k) -> np.ndarray:
 
 
 def sample_counts(q, tokens: int, rng: np.random.Generator) -> np.ndarray:
-    """Counts of ``tokens`` draws from q (one multinomial draw) (chapter 11).
+    """Counts of ``tokens`` draws from q (one multinomial draw) (chapter 12).
 
-    Book: {prf:ref}`def-11-learner`
+    Book: {prf:ref}`def-12-learner`
     """
     q = _probs(q, "q")
     tokens = check_int("tokens", tokens, 0)
@@ -166,12 +166,12 @@ def sample_counts(q, tokens: int, rng: np.random.Generator) -> np.ndarray:
 
 
 def test_error(p, counts) -> float:
-    """Probability that a fresh token from p never occurred in training (chapter 11).
+    """Probability that a fresh token from p never occurred in training (chapter 12).
 
     The error of a model that memorises what it saw (Hutter's model, used by
     Dohmatob et al.): sum of p_i over tokens with count 0.
 
-    Book: {prf:ref}`def-11-learner`
+    Book: {prf:ref}`def-12-learner`
     """
     p = _probs(p)
     counts = np.asarray(counts)
@@ -181,11 +181,11 @@ def test_error(p, counts) -> float:
 
 
 def expected_error(p, tokens, q=None) -> np.ndarray:
-    """E[test error] = sum_i p_i (1 - q_i)^T when T tokens are drawn from q (default p) (chapter 11).
+    """E[test error] = sum_i p_i (1 - q_i)^T when T tokens are drawn from q (default p) (chapter 12).
 
     ``tokens`` may be an array of training sizes T.
 
-    Book: {prf:ref}`def-11-learner`
+    Book: {prf:ref}`def-12-learner`
     """
     p = _probs(p)
     q = p if q is None else _probs(q, "q")
@@ -200,9 +200,9 @@ def expected_error(p, tokens, q=None) -> np.ndarray:
 
 
 def clean_error_asymptotic(beta: float, tokens) -> np.ndarray:
-    """Gamma(1 - 1/beta) / (beta zeta(beta)^(1/beta)) T^(-(1 - 1/beta)), infinite vocabulary (chapter 11).
+    """Gamma(1 - 1/beta) / (beta zeta(beta)^(1/beta)) T^(-(1 - 1/beta)), infinite vocabulary (chapter 12).
 
-    Book: {prf:ref}`thm-11-clean`
+    Book: {prf:ref}`thm-12-clean`
     """
     beta = check_number("beta", beta, 1, strict=True)
     T = np.asarray(tokens, dtype=float)
@@ -213,9 +213,9 @@ def clean_error_asymptotic(beta: float, tokens) -> np.ndarray:
 
 
 def tail_floor_asymptotic(beta: float, k) -> np.ndarray:
-    """k^(-(beta-1)) / ((beta-1) zeta(beta)), the tail mass beyond rank k for large k (chapter 11).
+    """k^(-(beta-1)) / ((beta-1) zeta(beta)), the tail mass beyond rank k for large k (chapter 12).
 
-    Book: {prf:ref}`prop-11-floor`
+    Book: {prf:ref}`prop-12-floor`
     """
     beta = check_number("beta", beta, 1, strict=True)
     k = np.asarray(k, dtype=float)
@@ -225,12 +225,12 @@ def tail_floor_asymptotic(beta: float, k) -> np.ndarray:
 
 
 def apply_transform(q, transform: Callable[[np.ndarray], np.ndarray] | None) -> np.ndarray:
-    """The hook for sampling schemes: ``transform(q)``, checked to be a distribution (chapter 11).
+    """The hook for sampling schemes: ``transform(q)``, checked to be a distribution (chapter 12).
 
-    ``None`` leaves q unchanged. Chapter 09's temperature / top-k / top-p
+    ``None`` leaves q unchanged. Chapter 10's temperature / top-k / top-p
     filter plugs in here.
 
-    Book: {prf:ref}`def-09-sampling`
+    Book: {prf:ref}`def-10-sampling`
     """
     q = _probs(q, "q")
     if transform is None:
@@ -246,7 +246,7 @@ def apply_transform(q, transform: Callable[[np.ndarray], np.ndarray] | None) -> 
 def simulate_generations(p, tokens: int, generations: int, *, k: int | None = None,
                          clean_fraction: float = 0.0, transform=None, chains: int = 1,
                          seed=None) -> np.ndarray:
-    """Test error of generations 0..generations of retraining on tokens (chapter 11).
+    """Test error of generations 0..generations of retraining on tokens (chapter 12).
 
     Generation 0 is the truth p (error 0). Generation t >= 1 is the empirical
     distribution of ``tokens`` training tokens: round(clean_fraction * tokens)
@@ -255,7 +255,7 @@ def simulate_generations(p, tokens: int, generations: int, *, k: int | None = No
     (:func:`cut_tail`). Generation 1 therefore draws its synthetic share from
     the (cut) truth. Returns the test errors, shape (chains, generations + 1).
 
-    Book: {doc}`notebooks/11_tale_of_tails`
+    Book: {doc}`notebooks/12_tale_of_tails`
     """
     p = _probs(p)
     tokens = check_int("tokens", tokens, 1)

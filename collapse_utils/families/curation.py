@@ -1,4 +1,4 @@
-"""Curation by a reward in the retraining loop (chapter 10).
+"""Curation by a reward in the retraining loop (chapter 11).
 
 Each generation keeps the samples a reward prefers. :class:`Curator` is the
 ``sampler=`` hook: for every training point it draws ``k`` candidates from the
@@ -38,9 +38,9 @@ __all__ = [
 
 @dataclass(frozen=True)
 class QuadraticReward:
-    """r(x) = -beta |x - centre|^2 / 2: maximal at ``centre`` (chapter 10).
+    """r(x) = -beta |x - centre|^2 / 2: maximal at ``centre`` (chapter 11).
 
-    Book: {prf:ref}`prop-10-curation`
+    Book: {prf:ref}`prop-11-curation`
     """
 
     centre: tuple
@@ -58,9 +58,9 @@ class QuadraticReward:
 
 
 def luce_choice(rewards, rng: np.random.Generator) -> np.ndarray:
-    """Per row of ``rewards`` (m x k), the index chosen with probability softmax(row) (chapter 10).
+    """Per row of ``rewards`` (m x k), the index chosen with probability softmax(row) (chapter 11).
 
-    Book: {prf:ref}`prop-10-curation`
+    Book: {prf:ref}`prop-11-curation`
     """
     r = np.asarray(rewards, dtype=float)
     if r.ndim != 2 or r.shape[1] < 1 or not np.all(np.isfinite(r)):
@@ -73,12 +73,12 @@ def luce_choice(rewards, rng: np.random.Generator) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Curator:
-    """``sampler=`` hook: each kept point is the Luce choice among ``k`` model draws (chapter 10).
+    """``sampler=`` hook: each kept point is the Luce choice among ``k`` model draws (chapter 11).
 
     reward: a function of an (m, d) array returning m rewards; k: candidates per
     kept point (``k=1`` is no curation).
 
-    Book: {prf:ref}`prop-10-curation`
+    Book: {prf:ref}`prop-11-curation`
     """
 
     reward: Callable
@@ -120,9 +120,9 @@ def _log_tilt(model: GMMModel, reward: QuadraticReward, power: float):
 
 
 def tilt(model, reward: QuadraticReward, power: float = 1.0) -> GMMModel:
-    """The mixture proportional to p(x) exp(power r(x)), exactly (chapter 10).
+    """The mixture proportional to p(x) exp(power r(x)), exactly (chapter 11).
 
-    Book: {prf:ref}`prop-10-curation`
+    Book: {prf:ref}`prop-11-curation`
     """
     model = check_model("model", model)
     power = check_number("power", power, 0.0)
@@ -132,12 +132,12 @@ def tilt(model, reward: QuadraticReward, power: float = 1.0) -> GMMModel:
 
 
 def curated_population(truth, reward: QuadraticReward, generations: int, real_fraction: float = 0.0) -> list[GMMModel]:
-    """p_0..p_T of p_{t+1} = lam p_0 + (1 - lam) p_t e^r / E_{p_t}[e^r], exactly (chapter 10).
+    """p_0..p_T of p_{t+1} = lam p_0 + (1 - lam) p_t e^r / E_{p_t}[e^r], exactly (chapter 11).
 
     The large-k limit of curation, with a share ``real_fraction`` of fresh real
     data each generation. p_t is a mixture of the tilts p_0 e^{j r}, j <= t.
 
-    Book: {prf:ref}`prop-10-curation`
+    Book: {prf:ref}`prop-11-curation`
     """
     truth = check_model("truth", truth)
     generations = check_int("generations", generations, 0)
@@ -161,7 +161,7 @@ def curated_population(truth, reward: QuadraticReward, generations: int, real_fr
 def expected_reward(model, reward: QuadraticReward) -> float:
     """E_p[r(X)] for an isotropic mixture, exactly: -beta/2 sum_i w_i (|m_i - c|^2 + d s_i^2).
 
-    Book: {prf:ref}`prop-10-curation`
+    Book: {prf:ref}`prop-11-curation`
     """
     model = check_model("model", model)
     var = _isotropic(model)
@@ -170,9 +170,9 @@ def expected_reward(model, reward: QuadraticReward) -> float:
 
 
 def total_variance(model) -> float:
-    """Trace of the mixture's covariance: the spread of its samples (chapter 10).
+    """Trace of the mixture's covariance: the spread of its samples (chapter 11).
 
-    Book: {prf:ref}`prop-10-curation`
+    Book: {prf:ref}`prop-11-curation`
     """
     model = check_model("model", model)
     mean = model.weights @ model.means
@@ -182,9 +182,9 @@ def total_variance(model) -> float:
 
 
 def modes_kept(points, mode_means, min_share: float = 0.01) -> int:
-    """Number of ``mode_means`` that are nearest to at least ``min_share`` of ``points`` (chapter 10).
+    """Number of ``mode_means`` that are nearest to at least ``min_share`` of ``points`` (chapter 11).
 
-    Book: {prf:ref}`prop-10-curation`
+    Book: {prf:ref}`prop-11-curation`
     """
     x = np.atleast_2d(np.asarray(points, dtype=float))
     m = np.atleast_2d(np.asarray(mode_means, dtype=float))

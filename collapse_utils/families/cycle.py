@@ -18,12 +18,12 @@ __all__ = ["CycleModel", "CycleFamily"]
 
 @dataclass(frozen=True)
 class CycleModel:
-    """A model fitted by family ``index`` of a :class:`CycleFamily` (chapter 13).
+    """A model fitted by family ``index`` of a :class:`CycleFamily` (chapter 14).
 
     When the wrapped ``model`` is one-dimensional, the cycle model has its methods:
     ``pdf``, ``logpdf``, ``cdf``, ``mean`` and ``var`` delegate to it.
 
-    Book: {ref}`prop-13-families`
+    Book: {ref}`prop-14-families`
     """
 
     index: int
@@ -48,14 +48,14 @@ class CycleModel:
 
 
 class CycleFamily:
-    """Use another model family at each generation, in turn (chapter 13).
+    """Use another model family at each generation, in turn (chapter 14).
 
     Generation t is fitted with ``families[t % len(families)]``. The
     families must accept each other's samples (for example 1-D ``GMMFamily``,
     ``KDEFamily`` and ``HistogramFamily``, which all sample arrays of shape (n, 1)).
     ``fit`` needs the generation, which :func:`collapse_utils.loop.run` passes to every fit.
 
-    Book: {ref}`prop-13-families`
+    Book: {ref}`prop-14-families`
     """
 
     def __init__(self, families):
@@ -67,7 +67,7 @@ class CycleFamily:
     def index(self, generation: int) -> int:
         """Which family fits generation ``generation``.
 
-        Book: {ref}`prop-13-families`
+        Book: {ref}`prop-14-families`
         """
         generation = check_int("generation", generation, 0)
         return generation % len(self.families)

@@ -1,4 +1,4 @@
-"""A Gaussian mixture trained by gradient descent, which can be fine-tuned (chapter 13).
+"""A Gaussian mixture trained by gradient descent, which can be fine-tuned (chapter 14).
 
 :class:`GradientGMMFamily` fits a one-dimensional mixture of ``n_components``
 Gaussians by minibatch Adam on the negative log-likelihood, in torch. Its
@@ -38,7 +38,7 @@ def check_data(data, n_components: int) -> np.ndarray:
     """``data`` as a float vector of at least ``n_components`` finite numbers
     (shape ``(n,)`` or ``(n, 1)``); a ``ValueError`` naming the shape otherwise.
 
-    Book: {ref}`def-13-arms`
+    Book: {ref}`def-14-arms`
     """
     return check_sample_1d("data", data, n_components, "n_components")
 
@@ -56,7 +56,7 @@ class GradientGMMFamily:
     per fit). ``sample`` draws from the fitted mixture with the loop's
     generator, shape ``(n, 1)``.
 
-    Book: {ref}`def-13-arms`
+    Book: {ref}`def-14-arms`
     """
 
     n_components: int = 2

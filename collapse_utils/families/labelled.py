@@ -1,6 +1,6 @@
-"""The Gaussian family whose samples carry a correctness flag (chapter 10).
+"""The Gaussian family whose samples carry a correctness flag (chapter 11).
 
-Chapter 10's verifier needs to know which synthetic samples are correct;
+Chapter 11's verifier needs to know which synthetic samples are correct;
 :class:`LabelledGaussianFamily` is the MLE Gaussian of chapter 01 with samples
 of shape (k, 2): the value and the flag, set by
 :class:`collapse_utils.exact.verification.AccuracySampler`.
@@ -16,12 +16,12 @@ __all__ = ["LabelledGaussianFamily"]
 
 
 class LabelledGaussianFamily:
-    """The MLE Gaussian of chapter 01 whose samples carry a correctness flag (chapter 10).
+    """The MLE Gaussian of chapter 01 whose samples carry a correctness flag (chapter 11).
 
     Samples are arrays of shape (k, 2): the value and a flag (1 = correct,
     0 = drawn from the model). ``fit`` uses the values only.
 
-    Book: {prf:ref}`prop-10-verifier`
+    Book: {prf:ref}`prop-11-verifier`
     """
 
     def __init__(self):

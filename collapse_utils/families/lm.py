@@ -14,7 +14,7 @@ al.'s (2024) OPT-125m experiment at laptop scale with the pieces of this module:
 - :class:`LMFamily`: ``fit`` fine-tunes a copy of a fixed pretrained base model on
   a generation's data, ``sample`` continues real prompts (or the model's own
   training text, ``prompts_from="own"``);
-- :func:`pretrained`: the setup chapters 06 and 09 share (tokenizer, seeded
+- :func:`pretrained`: the setup chapters 06 and 10 share (tokenizer, seeded
   split, pretrained base model), cached; :func:`require_source` and
   :func:`resolve_device` check the corpus and pick the device (a GPU when
   present, for the ``paper`` profile) before any work;
@@ -25,7 +25,7 @@ al.'s (2024) OPT-125m experiment at laptop scale with the pieces of this module:
 The chapter's measurements are metrics of the loop in
 :mod:`collapse_utils.measures.lm`. The module is longer than 400 lines because
 the arms share the family's seeding, device and cache keys with the setup that
-chapter 09 reuses; split apart, one protocol would live in two files.
+chapter 10 reuses; split apart, one protocol would live in two files.
 """
 
 from __future__ import annotations
@@ -297,7 +297,7 @@ class LMFamily:
 
 @dataclass(frozen=True)
 class Setup:
-    """What chapters 06 and 09 share (:func:`pretrained`): the text and the base model.
+    """What chapters 06 and 10 share (:func:`pretrained`): the text and the base model.
 
     ``tokenizer``; ``base``, the pretrained :class:`GPT`; ``pretrain``, ``train``
     and ``test``, the token blocks of the seeded split (``train``: the real
@@ -330,7 +330,7 @@ def pretrained(source: str, vocab_size: int, block: int, d_model: int, layers: i
     (each kept in text order). The base model (``layers`` blocks of width
     ``d_model``, context 128) is trained one epoch on the pretraining blocks.
     Tokenizer and base model are cached (``06_tokenizer``, ``06_base``) under
-    keys that both chapters build here, so chapter 09 reuses chapter 06's model.
+    keys that both chapters build here, so chapter 10 reuses chapter 06's model.
     ``device`` (:func:`resolve_device`): where the base model is trained and kept
     (and so every model fine-tuned from it); a GPU run is cached apart from a CPU
     run (``key`` then holds ``device``), a CPU run under the same key as before.

@@ -1,4 +1,4 @@
-"""Non-parametric model families for the retraining loop (chapter 13, "Common confusions").
+"""Non-parametric model families for the retraining loop (chapter 14, "Common confusions").
 
 Two one-dimensional families that are not "the same model" as the Gaussian
 mixtures of chapter 04, so that the loop can alternate architectures:
@@ -38,9 +38,9 @@ def _column(data, minimum: int) -> np.ndarray:
 
 
 class KDEModel:
-    """A fitted Gaussian KDE (chapter 13): ``points`` (n,) and ``bandwidth`` h.
+    """A fitted Gaussian KDE (chapter 14): ``points`` (n,) and ``bandwidth`` h.
 
-    Book: {ref}`prop-13-families`
+    Book: {ref}`prop-14-families`
     """
 
     def __init__(self, kde: stats.gaussian_kde):
@@ -83,7 +83,7 @@ class KDEModel:
 
 
 class KDEFamily:
-    """Gaussian kernel density estimate refitted each generation (chapter 13).
+    """Gaussian kernel density estimate refitted each generation (chapter 14).
 
     ``bandwidth`` is passed to ``scipy.stats.gaussian_kde`` as ``bw_method``:
     ``"scott"`` (factor n^(-1/5) in one dimension), ``"silverman"``, or a
@@ -91,7 +91,7 @@ class KDEFamily:
     (ddof=1) to give h. Sampling draws a data point uniformly and adds kernel
     noise (``gaussian_kde.resample`` with the loop's generator).
 
-    Book: {ref}`prop-13-families`
+    Book: {ref}`prop-14-families`
     """
 
     def __init__(self, bandwidth: str | float = "scott"):
@@ -119,9 +119,9 @@ class KDEFamily:
 
 
 class HistogramModel:
-    """A fitted histogram density (chapter 13): ``counts`` and bin ``edges``.
+    """A fitted histogram density (chapter 14): ``counts`` and bin ``edges``.
 
-    Book: {ref}`prop-13-families`
+    Book: {ref}`prop-14-families`
     """
 
     def __init__(self, counts: np.ndarray, edges: np.ndarray):
@@ -156,14 +156,14 @@ class HistogramModel:
 
 
 class HistogramFamily:
-    """Histogram density refitted each generation (chapter 13).
+    """Histogram density refitted each generation (chapter 14).
 
     ``bins`` is an integer number of equal-width bins over the data's range or
     one of numpy's rules (``"auto"``, ``"fd"``, ``"sturges"``, ...), passed to
     ``numpy.histogram``; the density is uniform within each bin
     (``scipy.stats.rv_histogram``).
 
-    Book: {ref}`prop-13-families`
+    Book: {ref}`prop-14-families`
     """
 
     RULES = ("auto", "fd", "doane", "scott", "stone", "rice", "sturges", "sqrt")

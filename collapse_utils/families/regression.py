@@ -1,4 +1,4 @@
-"""Linear (ridge) regression retrained on its own labels: one family for chapters 07 and 12.
+"""Linear (ridge) regression retrained on its own labels: one family for chapters 08 and 13.
 
 The design ``X`` (samples x dim) is fixed; a model is a weight vector ``w``; a
 data set is a vector of labels for the rows of ``X`` (or several such vectors
@@ -12,7 +12,7 @@ is :func:`collapse_utils.exact.regression.regression_error` (least squares) and
 and :func:`collapse_utils.exact.regression.simulate_regression` is its
 vectorised simulator.
 
-Book: {prf:ref}`prop-07-regression`
+Book: {prf:ref}`prop-08-regression`
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class LinearRegressionFamily:
 
     Least squares needs more rows than columns; ridge (``ridge > 0``) fits any design.
 
-    Book: {prf:ref}`prop-07-regression`
+    Book: {prf:ref}`prop-08-regression`
     """
 
     def __init__(self, X, noise: float, ridge: float = 0.0):

@@ -1,6 +1,6 @@
-"""Zipf tokens as a family of the loop: the model is a probability vector over ranks (chapter 09).
+"""Zipf tokens as a family of the loop: the model is a probability vector over ranks (chapter 10).
 
-Chapter 09 retrains the Zipf token distribution of chapter 11 on its own samples
+Chapter 10 retrains the Zipf token distribution of chapter 12 on its own samples
 under a sampling rule: :class:`ZipfFamily` fits the empirical frequencies of its
 tokens, and samples through a decoding rule (the loop's ``sampler=``,
 :class:`collapse_utils.samplers.Decoding`, or :class:`Oversample`), whose
@@ -25,7 +25,7 @@ TOKEN_DTYPE = np.dtype([("token", np.int64), ("weight", np.float64)])
 
 @dataclass(frozen=True)
 class ZipfFamily:
-    """Distributions over ``vocab`` ranks, fitted by their empirical frequencies (chapter 09).
+    """Distributions over ``vocab`` ranks, fitted by their empirical frequencies (chapter 10).
 
     ``sample(model, n, rng, decoding=None)`` draws ``n`` tokens from
     ``decoding.probs(model)`` (from ``model`` without a rule) as an array of
@@ -35,7 +35,7 @@ class ZipfFamily:
     or, with ``reweight=True``, the importance-weighted frequencies, which undo
     the rule in expectation on the tokens it keeps.
 
-    Book: {ref}`sec-09-zipf`
+    Book: {ref}`sec-10-zipf`
     """
 
     vocab: int
@@ -102,10 +102,10 @@ class ZipfFamily:
 
 class Oversample:
     """A decoding rule that mixes the model with the uniform distribution over the
-    tokens it knows: ``(1 - rho) q + rho 1[q > 0] / #{q > 0}`` (chapter 09). A
+    tokens it knows: ``(1 - rho) q + rho 1[q > 0] / #{q > 0}`` (chapter 10). A
     ``sampler=`` of the loop, like :class:`collapse_utils.samplers.Decoding`.
 
-    Book: {ref}`sec-09-oversampling`
+    Book: {ref}`sec-10-oversampling`
     """
 
     def __init__(self, rho: float):
@@ -125,7 +125,7 @@ class Oversample:
 
 
 def zipf_metrics(p) -> dict:
-    """Chapter 09's measurements of a Zipf chain against the truth ``p``, as loop metrics.
+    """Chapter 10's measurements of a Zipf chain against the truth ``p``, as loop metrics.
 
     ``present``: the share of the vocabulary in the generation's training tokens;
     ``missing``: the missing mass :func:`collapse_utils.exact.zipf.test_error`
@@ -133,7 +133,7 @@ def zipf_metrics(p) -> dict:
     entropy H(p), ``sum_i q_i log p_i + H(p)`` (0 for the truth). Generation 0,
     the truth itself (``data`` is ``None``), has 1, 0 and 0.
 
-    Book: {ref}`sec-09-zipf`
+    Book: {ref}`sec-10-zipf`
     """
     p = zipf.apply_transform(p, None)
     log_p = np.log(np.where(p > 0, p, 1.0))

@@ -192,9 +192,9 @@ def _check_1d(name: str, model):
 
 
 def mass_outside(model, low: float, high: float) -> float:
-    """P(X < low) + P(X > high) under the 1-D model, from its ``cdf`` (chapter 13).
+    """P(X < low) + P(X > high) under the 1-D model, from its ``cdf`` (chapter 14).
 
-    Book: {ref}`prop-13-families`
+    Book: {ref}`prop-14-families`
     """
     low = check_number("low", low)
     high = check_number("high", high)
@@ -208,9 +208,9 @@ def total_variation(model, reference, grid) -> float:
     """Total variation distance between two 1-D models, ``1 - int min(p, q)``, by the
     trapezoidal rule on ``grid``, an increasing array that must hold (nearly) all of
     the ``reference``'s mass; the model's mass outside the grid is then counted
-    correctly (chapter 13).
+    correctly (chapter 14).
 
-    Book: {ref}`prop-13-families`
+    Book: {ref}`prop-14-families`
     """
     g = np.asarray(grid, dtype=float)
     if g.ndim != 1 or len(g) < 2 or not np.all(np.diff(g) > 0):

@@ -1,4 +1,4 @@
-"""Scores of word sequences under an n-gram model, and a perplexity verifier (chapter 10).
+"""Scores of word sequences under an n-gram model, and a perplexity verifier (chapter 11).
 
 :func:`sequence_logprob` gives the log-probability of every sequence under an
 :class:`collapse_utils.families.ngram.NGramModel` at once (vectorised, the same
@@ -31,7 +31,7 @@ def _lookup(sorted_keys: np.ndarray, values: np.ndarray, queries: np.ndarray) ->
 def sequence_logprob(model: NGramModel, sequences) -> tuple[np.ndarray, np.ndarray]:
     """Natural-log probability of each sequence (with its end token) and its number of predicted tokens.
 
-    Book: {doc}`notebooks/10_verification_curation`
+    Book: {doc}`notebooks/11_verification_curation`
     """
     if not isinstance(model, NGramModel):
         raise ValueError(f"model must be an NGramModel; got {type(model).__name__}")
@@ -59,7 +59,7 @@ def sequence_logprob(model: NGramModel, sequences) -> tuple[np.ndarray, np.ndarr
 def sequence_perplexity(model: NGramModel, sequences) -> np.ndarray:
     """Per-token perplexity exp(-log p / tokens) of each sequence (``inf`` if impossible).
 
-    Book: {doc}`notebooks/10_verification_curation`
+    Book: {doc}`notebooks/11_verification_curation`
     """
     logp, lengths = sequence_logprob(model, sequences)
     with np.errstate(over="ignore"):
@@ -70,7 +70,7 @@ def sequence_perplexity(model: NGramModel, sequences) -> np.ndarray:
 class PerplexityVerifier:
     """``filter=`` hook: accepts the sequences whose perplexity under ``reference`` is at most ``threshold``.
 
-    Book: {doc}`notebooks/10_verification_curation`
+    Book: {doc}`notebooks/11_verification_curation`
     """
 
     reference: NGramModel

@@ -79,7 +79,7 @@ def test_mvn_det():
 
 
 def test_growing_square():
-    """n_t = n t^2: Euler's sine formula, an explicit product of 10^6 factors, chapter 07's accumulate limit,
+    """n_t = n t^2: Euler's sine formula, an explicit product of 10^6 factors, chapter 08's accumulate limit,
     and a Monte-Carlo run of accumulation (fixed seed, Z standard errors) for the equality at every generation."""
     ans = solve("ex-02-growing")
     n, horizon = ans["n"], ans["horizon"]

@@ -1,106 +1,113 @@
 """Independent checks of chapter 08's exercise answers (collapse_utils.answers.ch08).
 
-Exact values are recomputed by other routes: the mixing recursion of thm-07-mix
-written out as a matrix, bisection instead of Brent's method, and the effective
-real fraction of prop-08-detector inverted numerically.
+Exact values are recomputed by other routes (the recursion written out, scipy's
+chi-square functions, iteration instead of a linear solve); Monte-Carlo checks
+use fixed seeds and allow 4 standard errors (a false alarm has probability
+about 6e-5 per comparison).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from scipy import special
 
 from collapse_utils.answers import solve
-from collapse_utils.exact import filtering, gaussian_mixing
 
 
-def _biased_matrix(n, lam, tau):
-    """The linear part of thm-07-mix's recursion (MLE, fresh data) for a sampler N(mu, tau sigma^2), written out."""
+def _recursion_fixed_point(n, lam, divisor, generations=3000):
+    """Theorem thm-08-mix's equations written out and iterated to convergence (fresh data, sigma0^2 = 1)."""
     a = 1 - lam
-    return np.array([[(n - 1) * a * tau / n, a * lam], [a * tau / n, a * a]])
-
-
-def _radius(n, lam, tau):
-    return max(abs(np.linalg.eigvals(_biased_matrix(n, lam, tau))))
-
-
-def test_biased_fixed_point():
-    ans = solve("ex-08-biased-fixed-point")
-    n, lam, tau_a, tau_b = ans["n"], ans["lam"], ans["tau_a"], ans["tau_b"]
-    assert (n, lam, tau_a, tau_b) == (100, 0.1, 1.05, 1.2)
-    # the large-n map s -> lam + tau (1 - lam) s, iterated from s = 1
-    s = 1.0
-    for _ in range(2000):
-        s = lam + tau_a * (1 - lam) * s
-    assert ans["s_approx_a"] == pytest.approx(s, rel=1e-12)
-    assert ans["slope_a"] < 1 < ans["slope_b"]
-    assert ans["gain_a"] == pytest.approx(ans["s_approx_a"] / lam)
-    # the exact fixed point: iterate the exact recursion (mix_moments) until it settles
-    exact = gaussian_mixing.mix_moments(n, lam, 3000, sampling_scale=tau_a)[0]
-    assert exact[-1] == pytest.approx(exact[-2], rel=1e-13)  # settled
-    assert ans["s_exact_a"] == pytest.approx(exact[-1], rel=1e-10)
-    # the factor (n - 1)/n alone lowers the approximation below the exact value; the mean term gives part back
-    shrink = (n - 1) / n
-    s_shrunk = lam * shrink / (1 - tau_a * (1 - lam) * shrink)
-    assert s_shrunk < ans["s_exact_a"] < ans["s_approx_a"]
-    # spectral radii from the recursion written out here
-    assert ans["radius_a"] == pytest.approx(_radius(n, lam, tau_a), rel=1e-12)
-    assert ans["radius_b"] == pytest.approx(_radius(n, lam, tau_b), rel=1e-12)
-    # above the edge the exact moments explode at the rate of the radius
-    grow = gaussian_mixing.mix_moments(n, lam, 400, sampling_scale=tau_b)[0]
-    assert grow[-1] / grow[-2] == pytest.approx(ans["radius_b"], rel=1e-9)
-    # the stability edges: bisection on the radius of the written-out matrix
-    for key, tau in (("a", tau_a), ("b", tau_b)):
-        lo, hi = 1e-6, 1 - 1e-9  # radius > 1 at lo, < 1 at hi
-        for _ in range(100):
-            mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if _radius(n, mid, tau) > 1 else (lo, mid)
-        assert ans[f"edge_{key}"] == pytest.approx(hi, abs=1e-10)
-        assert ans[f"edge_approx_{key}"] == pytest.approx(1 - 1 / tau)
-        assert ans[f"rho_{key}"] == pytest.approx((1 - hi) / hi, rel=1e-8)
-        assert ans[f"rho_approx_{key}"] == pytest.approx(1 / (tau - 1))
-        assert ans[f"edge_{key}"] < ans[f"edge_approx_{key}"]
-    assert ans["edge_a"] < lam < ans["edge_b"]  # stable at tau_a, unstable at tau_b
-
-
-def _fixed_point_variance(n, lam, generations=20000):
-    """thm-07-mix's fresh-data recursion (MLE, sigma0^2 = 1) iterated until it settles."""
-    a = 1 - lam
-    s, q = (n - 1) / n, 1 / n
+    s, q = (n - 1) / divisor, 1 / n
     for _ in range(generations):
-        s_new, q_new = (n - 1) / n * (lam + a * s) + a * lam * q, a * a * q + (lam + a * s) / n
-        if abs(s_new - s) < 1e-15 and abs(q_new - q) < 1e-15:
-            break
-        s, q = s_new, q_new
+        inner = lam + a * s
+        s, q = ((n - 1) * inner + n * a * lam * q) / divisor, a * a * q + inner / n
     return s
 
 
-def test_crawl_size():
-    ans = solve("ex-08-crawl-size")
-    eps, s, f, n = ans["eps"], ans["s"], ans["f"], ans["n"]
-    assert (eps, s, f, n) == (0.02, 0.9, 0.05, 100)
-    # lambda*: the fixed point of the written-out recursion keeps 1 - eps exactly there
-    assert _fixed_point_variance(n, ans["lam_star"]) == pytest.approx(1 - eps, abs=1e-8)
-    # r*: bisection on the effective real fraction of prop-08-detector (increasing in r)
-    lo, hi = 0.0, 1.0
-    for _ in range(80):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if filtering.effective_real_fraction(s, mid, f) < ans["lam_star"] else (lo, mid)
-    assert ans["r_star"] == pytest.approx(hi, abs=1e-10)
-    kept = (1 - s) * (1 - f) + s * (1 - hi)  # kept human plus kept synthetic
-    assert ans["kept"] == pytest.approx(kept, rel=1e-8)
-    assert ans["docs_per_doc"] == pytest.approx(1 / kept, rel=1e-8)
-    # the unfiltered crawl: the exact n is the first at which the fixed point keeps 1 - eps
-    m = ans["n_exact"]
-    assert _fixed_point_variance(m, 1 - s) >= 1 - eps > _fixed_point_variance(m - 1, 1 - s)
-    assert ans["real_points"] == pytest.approx(1 / (2 * eps) - 1)
-    assert ans["n_approx"] == 240  # 24 real points at a real share of 0.1
-    # the full approximation of cor-07-fixed-point: the deficit at its n is at most eps, one point fewer above
-    lam = 1 - s
+def _simulate_mix_unbiased(n, lam, generations, chains, rng):
+    """The Gaussian refit under mix, from sufficient statistics, unbiased estimator (sigma0^2 = 1)."""
+    k = round(lam * n)
+    m = n - k
+    mu = rng.standard_normal(chains) / math.sqrt(n)
+    var = rng.chisquare(n - 1, chains) / (n - 1)
+    for _ in range(generations - 1):
+        real_mean = rng.standard_normal(chains) / math.sqrt(k)
+        real_ss = rng.chisquare(k - 1, chains)
+        syn_mean = mu + np.sqrt(var / m) * rng.standard_normal(chains)
+        syn_ss = var * rng.chisquare(m - 1, chains)
+        mu = (k * real_mean + m * syn_mean) / n
+        var = (real_ss + syn_ss + k * m / n * (real_mean - syn_mean) ** 2) / (n - 1)
+    return var
 
-    def deficit(k):
-        return 1 / ((2 - lam) * (lam * k + 1 - lam))
 
-    assert deficit(ans["n_approx_two_minus"]) <= eps < deficit(ans["n_approx_two_minus"] - 1)
-    assert ans["n_approx"] < ans["n_approx_two_minus"] <= ans["n_exact"]
-    assert np.isfinite(ans["r_star"]) and 0 < ans["r_star"] < 1
+def test_unbiased_fixed_point():
+    ans = solve("ex-08-unbiased")
+    assert (ans["n"], ans["lam"]) == (100, 0.1)
+    assert ans["s_unbiased"] == pytest.approx(_recursion_fixed_point(100, 0.1, 99), rel=1e-10)
+    assert ans["s_mle"] == pytest.approx(_recursion_fixed_point(100, 0.1, 100), rel=1e-10)
+    # Monte-Carlo: 150 generations (the map contracts by about 0.9 per generation), 20000 chains;
+    # tolerance 4 standard errors of the mean over chains
+    var = _simulate_mix_unbiased(100, 0.1, 150, 20000, np.random.default_rng(7))
+    assert abs(var.mean() - ans["s_unbiased"]) < 4 * var.std() / math.sqrt(var.size)
+    assert ans["s_unbiased"] > 1 > ans["s_mle"]
+
+
+def test_accumulate_n():
+    ans = solve("ex-08-accumulate-n")
+    assert ans["tol"] == 0.01
+    assert ans["n_approx"] == math.ceil(math.pi**2 / 0.06)
+
+    def limit(n):  # the product prod_j (1 - 1/(n j^2)), 10^6 factors, with the tail's first-order correction
+        j = np.arange(1, 1_000_001, dtype=float)
+        return float(np.exp(np.log1p(-1 / (n * j * j)).sum() - 1 / (n * 1_000_000)))
+
+    for n in (ans["n_exact"] - 1, ans["n_exact"]):
+        assert limit(n) == pytest.approx(np.sinc(1 / math.sqrt(n)), rel=1e-9)
+    assert limit(ans["n_exact"]) >= 0.99 > limit(ans["n_exact"] - 1)
+    assert ans["limit_exact"] == pytest.approx(limit(ans["n_exact"]), rel=1e-9)
+    assert ans["limit_below"] == pytest.approx(limit(ans["n_exact"] - 1), rel=1e-9)
+
+
+def test_pathwise_floor():
+    ans = solve("ex-08-pathwise")
+    n, lam, k, eps = ans["n"], ans["lam"], ans["k"], ans["eps"]
+    assert (n, lam, k, eps, ans["t_a"], ans["t_b"]) == (200, 0.05, 10, 0.05, 200, 1000)
+    assert ans["threshold"] == pytest.approx(k * eps / lam)
+    # chi-square cdf as a regularised incomplete gamma function
+    assert ans["bound"] == pytest.approx(special.gammainc((k - 1) / 2, ans["threshold"] / 2), rel=1e-12)
+    assert special.gammainc((k - 1) / 2, k * ans["eps_at_risk"] / lam / 2) == pytest.approx(ans["risk"], rel=1e-9)
+    assert ans["s_fixed"] == pytest.approx(_recursion_fixed_point(n, lam, n), rel=1e-10)
+    # Monte Carlo of the loop from its points (sigma0^2 = 1): the floor sigma_t^2 >= lam v_t on every path,
+    # and P(sigma_t^2 < eps) <= P(lam v_t < eps) = bound; tolerance 4 standard errors of a proportion
+    rng = np.random.default_rng(12)
+    chains, generations = 4000, 40
+    model_mu, model_var = np.zeros(chains), np.ones(chains)
+    below_floor, below_eps = np.zeros(generations), np.zeros(generations)
+    for t in range(1, generations + 1):
+        real = rng.standard_normal((chains, k if t > 1 else n))
+        points = real
+        if t > 1:
+            synthetic = model_mu[:, None] + np.sqrt(model_var)[:, None] * rng.standard_normal((chains, n - k))
+            points = np.concatenate([real, synthetic], axis=1)
+        model_mu, model_var = points.mean(axis=1), points.var(axis=1)
+        if t > 1:
+            floor = lam * real.var(axis=1)
+            assert np.all(model_var >= floor * (1 - 1e-12))
+            below_floor[t - 1], below_eps[t - 1] = (floor < eps).mean(), (model_var < eps).mean()
+    se = math.sqrt(ans["bound"] * (1 - ans["bound"]) / chains)
+    pooled = below_floor[1:].mean()  # (generations - 1) * chains independent draws of v_t
+    assert abs(pooled - ans["bound"]) < 4 * se / math.sqrt(generations - 1)
+    assert np.all(below_eps[1:] <= ans["bound"] + 4 * se)
+    # replace: log sigma_t^2 is a sum of t independent log(chi2_(n-1) / n); Monte Carlo of both horizons
+    chains = 40_000
+    log_var = np.zeros(chains)
+    for t in range(1, ans["t_b"] + 1):
+        log_var += np.log(rng.chisquare(n - 1, chains) / n)
+        if t in (ans["t_a"], ans["t_b"]):
+            p = ans["replace_a" if t == ans["t_a"] else "replace_b"]
+            share = (log_var < math.log(eps)).mean()
+            assert abs(share - p) < 4 * math.sqrt(p * (1 - p) / chains)
+    assert ans["replace_a"] < ans["bound"] < ans["replace_b"]

@@ -1,52 +1,72 @@
-"""Chapter 10's exercise answers, each checked by an independent route."""
+"""Independent checks of chapter 10's exercise answers (collapse_utils.answers.ch10)."""
+
+from __future__ import annotations
 
 import math
 
 import numpy as np
 import pytest
-from scipy import optimize
+from scipy import special
 
 from collapse_utils.answers import solve
-from collapse_utils.exact import verification
 
 
-def test_threshold_by_bisection_on_the_simulated_fixed_point():
-    a = solve("ex-10-threshold")
-    w = verification.correct_share(a["accuracy"], a["true_accept"], a["false_accept"])
-    # independent route: iterate the recursion to its fixed point and compare with 1 - tolerance
-    s, _ = verification.verified_recursion(a["n"], w, 4000)
-    assert s[-1] == pytest.approx(1 - a["tolerance"], rel=1e-9)
-    # and by counting: a q / (a q + f (1 - q)) = w_star
-    assert w == pytest.approx(a["w_star"])
-    assert a["candidates"] == pytest.approx(1 / (a["true_accept"] * a["accuracy"]
-                                                 + a["false_accept"] * (1 - a["accuracy"])))
+def _zipf(vocab, beta):
+    ranks = np.arange(1, vocab + 1, dtype=float)
+    return ranks**-beta / special.zeta(beta, 1) / (1 - special.zeta(beta, vocab + 1) / special.zeta(beta, 1))
 
 
-def test_biased_verifier_by_simulation():
-    a = solve("ex-10-biased-verifier")
-    rng = np.random.default_rng(0)
-    chains, n = 20_000, 50
-    mu, var = np.zeros(chains), np.ones(chains)
-    for t in range(1, a["t"] + 1):
-        k = np.full(chains, n) if t == 1 else rng.binomial(n, a["w"], size=chains)
-        centre = 0.0 if t == 1 else a["delta"]
-        correct = centre + rng.standard_normal(chains) / np.sqrt(np.maximum(k, 1))
-        errors = mu + np.sqrt(var) * rng.standard_normal(chains) / np.sqrt(np.maximum(n - k, 1))
-        mu = (k * correct + (n - k) * errors) / n
-    assert abs(mu.mean() - a["mean_t"]) < 4 * mu.std() / math.sqrt(chains)  # 4 standard errors
-    assert (1 - a["w"]) ** (a["half"] - 1) == pytest.approx(0.5)
+def test_compound():
+    ans = solve("ex-10-compound")
+    assert (ans["vocab"], ans["beta"], ans["tau"]) == (2000, 1.5, 0.95)
+    p = _zipf(2000, 1.5)
+    assert ans["p1"] == pytest.approx(p[0], rel=1e-10)
+
+    def top(t):  # p^(1/0.95^t) normalised, in log space: the top share is 1 / sum_i (p_i/p_1)^(1/0.95^t)
+        return 1 / np.exp(np.log(p / p[0]) / 0.95**t).sum()
+
+    t = ans["generations"]
+    assert top(t) > 0.9 >= top(t - 1)
+    assert (ans["p1_at"], ans["p1_before"]) == pytest.approx((top(t), top(t - 1)), rel=1e-9)
+    assert ans["effective_tau"] == pytest.approx(0.95**t)
 
 
-def test_kl_optimum_by_numerical_optimisation():
-    a = solve("ex-10-kl")
+def test_gauss_small_n():
+    ans = solve("ex-10-gauss-small-n")
+    rng = np.random.default_rng(3)
+    for n in (10, 100):
+        # Monte-Carlo of one generation's factor chi2_(n-1)/n, 10^6 draws; 4 standard errors
+        factor = rng.chisquare(n - 1, 1_000_000) / n
+        mean, log_mean = factor.mean(), np.log(factor).mean()
+        se_mean = factor.std() / 1000
+        se_log = np.log(factor).std() / 1000
+        assert abs(1 / mean - ans[f"tau_mean_{n}"]) < 4 * se_mean / mean**2  # delta method
+        assert abs(-log_mean - math.log(ans[f"tau_log_{n}"])) < 4 * se_log
+        # median: tau_log times the factor has log-mean 0, so the median of log variance does not drift
+        assert ans[f"tau_log_{n}"] > ans[f"tau_mean_{n}"] > 1
+    assert ans["drift_10"] == pytest.approx(-math.log(ans["tau_log_10"]), rel=1e-12)
+    assert ans["tau_mean_10"] == pytest.approx(10 / 9)
+    assert ans["tau_log_10"] - 1 > 2 * (ans["tau_log_100"] - 1)
 
-    def objective(p):
-        m, log_s = p
-        s2 = math.exp(2 * log_s)
-        reward = -a["beta"] / 2 * ((m - a["c"]) ** 2 + s2)
-        kl = math.log(a["s0"] / math.sqrt(s2)) + (s2 + (m - a["m0"]) ** 2) / (2 * a["s0"] ** 2) - 0.5
-        return -(reward - a["eta"] * kl)
 
-    best = optimize.minimize(objective, [0.0, 0.0], method="Nelder-Mead", options={"xatol": 1e-10, "fatol": 1e-14})
-    assert best.x[0] == pytest.approx(a["mean"], abs=1e-5)
-    assert math.exp(2 * best.x[1]) == pytest.approx(a["var"], abs=1e-5)
+def test_top_p():
+    ans = solve("ex-10-top-p")
+    assert (ans["vocab"], ans["beta"]) == (2000, 1.5)
+    p = np.sort(_zipf(2000, 1.5))[::-1]  # brute force: sort, accumulate, first index reaching the target
+    cumulative = np.cumsum(p)
+    for name, cut in (("95", 0.95), ("99", 0.99)):
+        size = int(np.argmax(cumulative >= cut)) + 1
+        assert ans[f"size_{name}"] == size
+        assert ans[f"mass_{name}"] == pytest.approx(cumulative[size - 1], rel=1e-9)
+        assert cumulative[size - 2] < cut <= cumulative[size - 1]
+
+
+def test_top_k():
+    ans = solve("ex-10-top-k")
+    assert (ans["vocab"], ans["beta"], ans["k_small"], ans["k_large"]) == (2000, 1.5, 50, 500)
+    # Hurwitz zeta: sum_(i=k+1..V) i^-beta = zeta(beta, k+1) - zeta(beta, V+1)
+    total = special.zeta(1.5, 1) - special.zeta(1.5, 2001)
+    for name, k in (("small", 50), ("large", 500)):
+        removed = (special.zeta(1.5, k + 1) - special.zeta(1.5, 2001)) / total
+        assert ans[f"removed_{name}"] == pytest.approx(removed, rel=1e-9)
+    assert ans["share_of_vocab"] == 0.25

@@ -1,88 +1,75 @@
-"""Independent checks of chapter 12's exercise answers (collapse_utils.answers.ch12).
-
-Routes: Monte Carlo with the sufficient-statistic simulator or explicit rows
-(tolerance 4 standard errors of the mean, a false failure about 6e-5 per
-comparison), bisection and grids instead of closed forms and optimisers, and
-ridge_error on an explicit orthogonal design instead of the isotropic formula.
-"""
+"""Independent checks of chapter 12's exercise answers (collapse_utils.answers.ch12)."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from scipy import optimize, special
 
 from collapse_utils.answers import solve
-from collapse_utils.exact import regression, strong_collapse
 
 
-def within(values, exact, k=4.0):
-    se = values.std(ddof=1) / np.sqrt(len(values))
-    return abs(values.mean() - exact) < k * se
+def _zipf(vocab, beta):
+    ranks = np.arange(1, vocab + 1, dtype=float)
+    return ranks**-beta / (special.zeta(beta, 1) - special.zeta(beta, vocab + 1))
 
 
-def test_onset():
-    a = solve("ex-12-onset")
-    d, c2, p = a["dim"], a["c2"], a["share"]
-    # the onset by bisection on noise^2 d / n = p^2 c^2
-    lo, hi = 1.0, 1e12
-    for _ in range(200):
-        mid = (lo * hi) ** 0.5
-        lo, hi = (mid, hi) if d / mid > p * p * c2 else (lo, mid)
-    assert a["n_star"] == pytest.approx(hi, rel=1e-9)
-    assert a["floor"] == pytest.approx(strong_collapse.mixed_error(10**12, d, p, 1.0, c2), rel=1e-6)
-    values = strong_collapse.simulate_mixed(int(a["n_star"]), d, p, 1.0, c2, 40_000, seed=13)
-    assert within(values, a["at_onset"])
-    assert 1.9 < a["ratio_onset"] < 2.1 and a["ratio_far"] < 1.02 and a["loss_far"] > 100
+def _expected_error(p, tokens):
+    """sum_i p_i (1 - p_i)^T, computed with np.power (not the zipf module's log1p route)."""
+    return float(np.sum(p * np.power(1 - p, tokens)))
 
 
-def fixed_rows(n_real, n_syn, dim, c2, chains, seed):
-    rng = np.random.default_rng(seed)
-    n = n_real + n_syn
-    X = rng.standard_normal((chains, n, dim))
-    delta = rng.standard_normal((chains, dim))
-    delta *= np.sqrt(c2) / np.linalg.norm(delta, axis=1, keepdims=True)
-    y = rng.standard_normal((chains, n))  # w* = 0 without loss of generality, noise 1
-    y[:, n_real:] += np.einsum("cni,ci->cn", X[:, n_real:], delta)
-    w = np.linalg.solve(np.swapaxes(X, 1, 2) @ X, (np.swapaxes(X, 1, 2) @ y[..., None]))[..., 0]
-    return np.sum(w**2, axis=1)
+def test_beta_one():
+    ans = solve("ex-12-beta-one")
+    assert (ans["beta_heavy"], ans["beta_main"]) == (1.15, 1.5)
+    for name in ("heavy", "main"):
+        b = ans[f"beta_{name}"]
+        # root finding on the power law C T^-(1-1/b): the factor r with C (rT)^-e = C T^-e / 2
+        factor = optimize.brentq(lambda r, b=b: (1 - 1 / b) * math.log(r) - math.log(2), 1.0, 1e6)
+        assert ans[f"factor_{name}"] == pytest.approx(factor, rel=1e-9)
+        assert ans[f"exponent_{name}"] == pytest.approx((b - 1) / b)
+    assert ans["factor_main"] == pytest.approx(8.0)
 
 
-def test_add_synthetic():
-    a = solve("ex-12-add-synthetic")
-    n_real, d = a["n_real"], a["dim"]
-    assert a["real_only"] == pytest.approx(d / (n_real - d - 1))
-    assert within(fixed_rows(n_real, a["best_good"], d, a["c2_good"], 3000, 1), a["error_good"])
-    assert a["best_good"] > 0 and a["gain_good"] > 1 and a["best_bad"] == 0 and a["gain_bad"] == 1
-    # the large-n error's slope at n_syn = 0 is (c^2 (d + 1) - d) / n_real^2: negative iff c^2 < d / (d + 1)
-    for c2, helps in ((a["c2_good"], True), (a["c2_bad"], False)):
-        slope = (c2 * (d + 1) - d) / n_real**2
-        assert (slope < 0) == helps
-    assert a["threshold"] == pytest.approx(d / (d + 1))
+def test_crossover():
+    ans = solve("ex-12-crossover")
+    assert (ans["vocab"], ans["beta"], ans["k"]) == (100_000, 1.5, 1000)
+    p = _zipf(100_000, 1.5)
+    floor = p[1000:].sum()
+    assert ans["floor"] == pytest.approx(floor, rel=1e-9)
+    # the exact clean error crosses the floor at t_cross: above it just before, below just after
+    t = ans["t_cross"]
+    assert _expected_error(p, t * 0.999) > floor > _expected_error(p, t * 1.001)
+    assert ans["k_beta"] == pytest.approx(1000**1.5)
+    assert ans["ratio"] == pytest.approx(t / 1000**1.5)
 
 
-def test_ridge():
-    a = solve("ex-12-ridge")
-    T, d = a["samples"], a["dim"]
-    X = np.sqrt(T) * np.linalg.qr(np.random.default_rng(0).standard_normal((T, d)))[0]  # X^T X = T I
-    w_star = np.full(d, 1.0)  # ||w*||^2 = d
-    grid = np.geomspace(1e-3, 1e3, 4001)
-    for t in (1, 10, 50):
-        errors = np.array([regression.ridge_error(X, w_star, 1.0, lam, t) for lam in grid])
-        best = grid[np.argmin(errors)]
-        assert a[f"lam_{t}"] == pytest.approx(best, rel=0.01)
-        assert a[f"err_{t}"] == pytest.approx(errors.min(), rel=1e-5)
-        assert a[f"ols_{t}"] == pytest.approx(t * d / T)
-        assert a[f"err_{t}"] < a[f"ols_{t}"]
+def test_tail_bounds():
+    ans = solve("ex-12-tail-bounds")
+    assert (ans["beta"], ans["k"]) == (2.0, 100)
+    # direct summation over ranks 101..10^7 plus the remaining tail, about 1/10^7 (Euler-Maclaurin)
+    i = np.arange(101, 10_000_001, dtype=float)
+    tail = (np.sum(i**-2.0) + 1 / 10_000_000 - 0.5 / 1e14) / (math.pi**2 / 6)
+    assert ans["tail"] == pytest.approx(tail, rel=1e-9)
+    assert ans["zeta"] == pytest.approx(math.pi**2 / 6)
+    assert ans["lower"] == pytest.approx(1 / (101 * math.pi**2 / 6))
+    assert ans["upper"] == pytest.approx(1 / (100 * math.pi**2 / 6))
+    assert ans["lower"] < ans["tail"] < ans["upper"]
 
 
-def test_one_round():
-    a = solve("ex-12-one-round")
-    d, p, small, big = a["dim"], a["share"], a["n_small"], a["n_big"]
-    assert a["frozen_c2"] == pytest.approx(d / (small - d - 1))
-    for key, n in (("small", small), ("big", big)):
-        real = d / (n - d - 1)
-        refit = strong_collapse.simulate_mixed(n, d, p, 1.0, chains=30_000, generator_n=n, seed=n)
-        assert within(refit / real, a[f"refit_ratio_{key}"])
-        frozen = strong_collapse.simulate_mixed(n, d, p, 1.0, a["frozen_c2"], 30_000, seed=n + 1)
-        assert within(frozen / real, a[f"frozen_ratio_{key}"])
-    assert a["refit_ratio_big"] < 2 < a["frozen_ratio_big"]
+def test_fitted_exponent():
+    ans = solve("ex-12-fitted-exponent")
+    assert (ans["vocab"], ans["beta"], ans["t_low"], ans["t_high"], ans["points"]) == (100_000, 2.0, 1000, 100_000, 9)
+    p = _zipf(100_000, 2.0)
+    tokens = np.geomspace(1000, 100_000, 9)
+    exact = np.array([_expected_error(p, t) for t in tokens])
+    assert ans["slope"] == pytest.approx(np.polyfit(np.log(tokens), np.log(exact), 1)[0], rel=1e-6)
+    assert ans["theory"] == -0.5
+    # Monte-Carlo: the simulated error at the two ends agrees with the exact expectation within
+    # 4 standard errors over 200 training sets each
+    rng = np.random.default_rng(5)
+    for t, e in ((1000, exact[0]), (100_000, exact[-1])):
+        errors = np.array([p[rng.multinomial(t, p) == 0].sum() for _ in range(200)])
+        assert abs(errors.mean() - e) < 4 * errors.std() / math.sqrt(errors.size)

@@ -1,7 +1,7 @@
 """Every chapter is a lesson: exercises with solutions, numeric answers from code.
 
 Static checks of the notebooks (issue 7): every exercise is followed directly by
-its solution in a dropdown; chapters 01-13 have three to five exercises; a
+its solution in a dropdown; chapters 01-14 have three to five exercises; a
 solution states no hand-typed numbers (they are glued from
 ``collapse_utils.answers``); every glued answer exists, is used, and is checked
 by a test in ``tests/answers/test_answers_chNN.py``; every chapter opens with what it

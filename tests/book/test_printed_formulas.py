@@ -5,7 +5,7 @@ to Python by a small recursive translator for the subset the statements use
 (``\\frac{..}{..}``, ``\\bigl( \\bigr)``, ``^``, ``{ }`` groups, products
 written by juxtaposition or thin spaces ``\\,``, and a table of symbols); the
 result is compared with the package's exact code. A typo in a printed formula
-(issue 13: a factor (n-1)/n too many in the fixed-pool clause of chapter 07's
+(issue 13: a factor (n-1)/n too many in the fixed-pool clause of chapter 08's
 mixing theorem, while the proof and ``mix_moments`` were right) then fails a
 test. LaTeX outside the subset fails loudly, naming the piece.
 """
@@ -128,7 +128,7 @@ def test_translator_reads_products_fractions_groups_and_powers():
 def test_chapter_07_mixing_theorem_as_printed_matches_mix_moments(n, lam):
     """Both printed recursions (fresh, fixed pool), iterated from their printed starts,
     reproduce ``gaussian_mixing.mix_moments`` to rounding (rel 1e-12)."""
-    text = statement("07_mixing_accumulation.ipynb", "thm-07-mix")
+    text = statement("08_mixing_accumulation.ipynb", "thm-08-mix")
     blocks = display_equations(text)
     assert len(blocks) == 2, "the statement prints the fresh and the fixed-pool recursion"
     fresh, fixed = blocks

@@ -122,11 +122,11 @@ def test_solution_code_runs_in_a_fresh_session(stem, index, kind, code):
 
 def test_the_extractor_finds_nested_blocks_and_a_missing_import_fails():
     markdown = "\n".join([
-        "Text.", "", ":::{solution} ex-07-x", ":class: dropdown", "",
-        "```{literalinclude} ../collapse_utils/answers/ch07.py", ":pyobject: enough_real", "```", "",
+        "Text.", "", ":::{solution} ex-08-x", ":class: dropdown", "",
+        "```{literalinclude} ../collapse_utils/answers/ch08.py", ":pyobject: enough_real", "```", "",
         "```python", "print(mt.mix_fixed_point(100, 0.1)[0])", "```", ":::", "",
         "```python", "outside = True", "```", "",
-        "````{solution} ex-07-y", "```{code-cell} python", ":tags: [x]", "", "x = 1", "```", "````",
+        "````{solution} ex-08-y", "```{code-cell} python", ":tags: [x]", "", "x = 1", "```", "````",
     ])
     blocks = solution_blocks(markdown)
     assert [kind for kind, _ in blocks] == ["literalinclude", "code", "code"]

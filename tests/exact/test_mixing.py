@@ -1,4 +1,4 @@
-"""Tests of collapse_utils.exact.gaussian_mixing (chapter 07, "Mixing and accumulation").
+"""Tests of collapse_utils.exact.gaussian_mixing (chapter 08, "Mixing and accumulation").
 
 Statistical tests use fixed seeds. Monte-Carlo means must lie within Z = 4.5
 standard errors of the exact value; with a few dozen correlated comparisons per
@@ -211,7 +211,7 @@ def test_real_fraction_needed():
 
 @pytest.mark.parametrize("tolerance", [0.02, 0.05])
 def test_real_points_needed_do_not_grow_with_n(tolerance):
-    """Chapter 07 (issue 13): what keeps the variance within a tolerance eps is a
+    """Chapter 08 (issue 13): what keeps the variance within a tolerance eps is a
     number of real points per generation, lambda n, between 1/(2 eps) - 1 (the
     corollary's approximation) and 1/(2 eps), the same at n = 1e3, 1e4 and 1e5
     (within 2%), so the real share needed falls like 1/n."""
@@ -272,7 +272,7 @@ def test_bertrand_bound():
 
 @pytest.mark.parametrize("n, lam", [(1000, 0.05), (200, 0.1), (5000, 0.02)])
 def test_fixed_pool_mean_error_is_the_pools_error_plus_the_wandering(n, lam):
-    # Chapter 07's approximation q_inf ~ s0/k + (1-lam) s0 / ((2-lam) lam n), k = lam n:
+    # Chapter 08's approximation q_inf ~ s0/k + (1-lam) s0 / ((2-lam) lam n), k = lam n:
     # first order in 1/k, so it must hold to a relative error of order 1/k (here 5/k).
     s0 = 1.0
     k = round(lam * n)
@@ -283,7 +283,7 @@ def test_fixed_pool_mean_error_is_the_pools_error_plus_the_wandering(n, lam):
 
 
 def test_pathwise_floor_under_fresh_mixing():
-    """Chapter 07, prop-07-floor: with fresh real data the fitted (MLE) variance of
+    """Chapter 08, prop-08-floor: with fresh real data the fitted (MLE) variance of
     every generation is at least lambda times the variance of that generation's own
     real points, on every path (checked to rounding on 2,000 chains of a direct
     simulation with the data in hand), and P(sigma_t^2 < eps) is at most the

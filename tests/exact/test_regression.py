@@ -54,7 +54,7 @@ def test_family_rejects_bad_input():
 
 def test_ridge_error_matches_loop_for_one_design():
     # One fixed design and w*; 1,500 chains of loop.run differ only in the label noise, so their mean
-    # estimates the exact conditional error of prop-12-ridge (4 standard errors, each generation).
+    # estimates the exact conditional error of prop-13-ridge (4 standard errors, each generation).
     rng = np.random.default_rng(9)
     X, w_star, ridge, gens, chains = rng.standard_normal((15, 4)), rng.standard_normal(4), 3.0, 6, 1500
     family = LinearRegressionFamily(X, 0.8, ridge=ridge)

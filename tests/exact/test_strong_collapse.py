@@ -1,4 +1,4 @@
-"""Strong model collapse: the exact mixed-data error against independent Monte Carlo (chapter 12).
+"""Strong model collapse: the exact mixed-data error against independent Monte Carlo (chapter 13).
 
 The independent route fits least squares on explicit rows (numpy's lstsq on
 Gaussian inputs and labels), not on the Wishart sufficient statistics of

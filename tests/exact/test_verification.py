@@ -1,4 +1,4 @@
-"""The Gaussian verifier and corrector of chapter 10: closed forms against independent simulations."""
+"""The Gaussian verifier and corrector of chapter 11: closed forms against independent simulations."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""Tests of collapse_utils.exact.zipf (chapter 11, "A tale of tails").
+"""Tests of collapse_utils.exact.zipf (chapter 12, "A tale of tails").
 
 Monte-Carlo means must lie within Z = 4.5 standard errors of the exact value
 (a false alarm has probability below 1e-5 per comparison).

@@ -1,4 +1,4 @@
-"""Curation by a reward (chapter 10): the Luce choice, the exact tilt and the population dynamics."""
+"""Curation by a reward (chapter 11): the Luce choice, the exact tilt and the population dynamics."""
 
 import math
 

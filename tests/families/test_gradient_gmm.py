@@ -1,4 +1,4 @@
-"""Tests of collapse_utils.families.gradient_gmm (chapter 13, "Common confusions").
+"""Tests of collapse_utils.families.gradient_gmm (chapter 14, "Common confusions").
 
 The fits are optimisations, not estimates, so most checks are against another
 optimiser on the same data: EM (sklearn, chapter 04's GMMFamily) for the

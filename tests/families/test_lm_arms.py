@@ -123,7 +123,7 @@ def test_a_cpu_setup_keeps_its_cache_key_and_model_on_the_cpu(tmp_path):
     args = dict(source="pydoc", vocab_size=300, block=8, d_model=16, layers=1, pretrain_tokens=800, n_train=10,
                 n_test=6, seed=4, cache_root=tmp_path)
     cpu = lm.pretrained(**args)
-    assert "device" not in cpu.key and cpu.base.device.type == "cpu"  # chapter 09's keys are unchanged
+    assert "device" not in cpu.key and cpu.base.device.type == "cpu"  # chapter 10's keys are unchanged
     if not torch.cuda.is_available():
         assert lm.pretrained(**args, device="auto").key == cpu.key
 

@@ -1,4 +1,4 @@
-"""Chapter 13's non-parametric families, the cycling family and the loop's generation hook."""
+"""Chapter 14's non-parametric families, the cycling family and the loop's generation hook."""
 
 import math
 

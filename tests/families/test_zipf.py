@@ -1,4 +1,4 @@
-"""The Zipf family of chapter 09 in the loop: the same chain as the exact module's
+"""The Zipf family of chapter 10 in the loop: the same chain as the exact module's
 fast simulator, and decoding rules applied through the loop's sampler hook."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The filter hook never changes the number of training points silently (chapter 10)."""
+"""The filter hook never changes the number of training points silently (chapter 11)."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""Tests of the shared temperature / top-k / top-p filter (chapter 09)."""
+"""Tests of the shared temperature / top-k / top-p filter (chapter 10)."""
 
 import numpy as np
 import pytest

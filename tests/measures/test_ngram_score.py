@@ -1,4 +1,4 @@
-"""Sequence scores under an n-gram model and the perplexity verifier (chapter 10)."""
+"""Sequence scores under an n-gram model and the perplexity verifier (chapter 11)."""
 
 import numpy as np
 import pytest
