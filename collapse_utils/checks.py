@@ -76,6 +76,19 @@ def check_choice(name: str, value: Any, allowed: Iterable[Any]) -> Any:
     return value
 
 
+def check_array(name: str, value: Any, allowed: str = "finite numbers") -> np.ndarray:
+    """``value`` (a number, a numpy scalar or an array of numbers) as a float array of
+    finite numbers; a ``ValueError`` naming ``name`` and ``allowed`` for anything
+    else: strings (numpy would parse ``"0.5"``), booleans, objects, NaN or inf.
+
+    Book: {doc}`book/how_to_run`
+    """
+    raw = None if isinstance(value, (str, bytes, bool)) else np.asarray(value)
+    if raw is None or raw.dtype.kind not in "iuf" or not np.all(np.isfinite(raw)):
+        raise ValueError(f"{name} must be {allowed}; got {value!r}")
+    return raw.astype(float)
+
+
 def check_fractions(name: str, value: Any) -> np.ndarray:
     """``value`` (a number or an array of numbers) as a float array, every entry in [0, 1].
 
@@ -106,14 +119,15 @@ def check_sample_1d(name: str, data: Any, minimum: int, minimum_name: str | None
 
     Book: {doc}`book/how_to_run`
     """
-    x = np.asarray(data, dtype=float)
+    raw = np.asarray(data)
+    x = raw.astype(float) if raw.dtype.kind in "iuf" else np.full(raw.shape, np.nan)  # strings, bools: refused
     if x.ndim == 2 and x.shape[1] == 1:
         x = x[:, 0]
     if x.ndim != 1 or len(x) < minimum or not np.all(np.isfinite(x)):
         raise ValueError(
             f"{name} must be finite numbers of shape (n,) or (n, 1) with n >= "
             f"{minimum_name + ' = ' if minimum_name else ''}{minimum}; "
-            f"got shape {np.shape(data)}"
+            f"got shape {np.shape(data)}{'' if raw.dtype.kind in 'iuf' else f' of dtype {raw.dtype}'}"
         )
     return x
 
@@ -135,6 +149,18 @@ def check_seed(name: str, value: Any):
         return [int(v) for v in value]
     raise ValueError(f"{name} must be None, a non-negative integer (or a list of them) or a numpy "
                      f"SeedSequence / Generator; got {value!r}")
+
+
+def check_rng(name: str, value: Any) -> np.random.Generator:
+    """``value`` if it is a numpy ``Generator`` (what the loop hands every ``fit`` and
+    ``sample``); a ``ValueError`` naming ``name`` otherwise (``None``, a seed, the
+    legacy ``RandomState``), before anything draws from it.
+
+    Book: {doc}`book/how_to_run`
+    """
+    if not isinstance(value, np.random.Generator):
+        raise ValueError(f"{name} must be a numpy Generator, e.g. np.random.default_rng(seed); got {value!r}")
+    return value
 
 
 MEMORY_ENV = "COLLAPSE_MAX_MEMORY_GB"
@@ -168,8 +194,11 @@ def check_memory(what: str, n_bytes: float, hint: str = "") -> None:
 
     Book: {doc}`book/how_to_run`
     """
+    import os
+
     limit = memory_limit()
     if n_bytes > limit:
+        source = f"set by {MEMORY_ENV}" if os.environ.get(MEMORY_ENV) else \
+            f"half this machine's memory; {MEMORY_ENV} changes it"
         raise ValueError(f"{what} would need {n_bytes / 2**30:,.1f} GiB of memory, more than the "
-                         f"{limit / 2**30:,.1f} GiB allowed (half this machine's memory; {MEMORY_ENV} "
-                         f"changes it){'; ' + hint if hint else ''}")
+                         f"{limit / 2**30:,.1f} GiB allowed ({source}){'; ' + hint if hint else ''}")

@@ -41,7 +41,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from collapse_utils.checks import check_int
+from collapse_utils.checks import check_int, check_rng
 from collapse_utils.policies import (
     POLICY_NAMES,
     Accumulate,
@@ -327,6 +327,8 @@ def run(
             raise ValueError("n (samples per generation) is required unless real is a data set")
         n = len(real)
     n = check_int("n", n, 1, MAX_SAMPLES)
+    if metrics is not None and not isinstance(metrics, Mapping):
+        raise ValueError(f"metrics must be a mapping {{name: f(step)}} or None; got {metrics!r}")
     metrics = dict(metrics or {})
     for name, f in metrics.items():
         if not callable(f):
@@ -412,7 +414,7 @@ def seed_torch(rng: np.random.Generator) -> int:
     """
     import torch
 
-    seed = int(rng.integers(2**63 - 1))
+    seed = int(check_rng("rng", rng).integers(2**63 - 1))
     torch.manual_seed(seed)
     return seed
 

@@ -34,12 +34,13 @@ def _shift(seed, offset):
 
 
 def pytest_configure(config):
-    config.addinivalue_line(
-        "markers",
-        "false_failure_rate(rate): the probability that this statistical test fails when the code is "
-        "right, derived in its docstring; tests/reseed.py adds the rates up into the expected number "
-        "of failures",
-    )
+    if config is not None:  # None when tests/loop/test_hooks.py calls this hook by hand
+        config.addinivalue_line(
+            "markers",
+            "false_failure_rate(rate): the probability that this statistical test fails when the code is "
+            "right, derived in its docstring; tests/reseed.py adds the rates up into the expected number "
+            "of failures",
+        )
     offset = os.environ.get(SEED_OFFSET_ENV)
     if not offset:
         return

@@ -43,7 +43,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import stats
 
-from collapse_utils.checks import check_choice, check_int
+from collapse_utils.checks import check_array, check_choice, check_int, check_memory, check_seed
 
 __all__ = [
     "METHODS",
@@ -73,13 +73,13 @@ MAX_EXACT_N = 5000
 
 
 def _check_w(w, open_interval: bool = False) -> np.ndarray:
-    arr = np.asarray(w, dtype=float)
-    bad = ~np.isfinite(arr) | (arr < 0) | (arr > 1)
+    allowed = f"a weight {'in (0, 1)' if open_interval else 'in [0, 1]'} (scalar or array)"
+    arr = check_array("w", w, allowed)
+    bad = (arr < 0) | (arr > 1)
     if open_interval:
         bad |= (arr == 0) | (arr == 1)
     if np.any(bad):
-        allowed = "in (0, 1)" if open_interval else "in [0, 1]"
-        raise ValueError(f"w must be a weight {allowed} (scalar or array), got {w!r}")
+        raise ValueError(f"w must be {allowed}; got {w!r}")
     return arr
 
 
@@ -91,8 +91,8 @@ def _check_t(t) -> np.ndarray:
 
 
 def _check_weights(weights) -> np.ndarray:
-    arr = np.asarray(weights, dtype=float)
-    if arr.ndim != 1 or arr.size < 2 or not np.all(np.isfinite(arr)):
+    arr = check_array("weights", weights, "a 1-D array of at least 2 finite weights")
+    if arr.ndim != 1 or arr.size < 2:
         raise ValueError(f"weights must be a 1-D array of at least 2 finite weights, got {weights!r}")
     if np.any(arr < 0) or abs(arr.sum() - 1.0) > 1e-9:
         raise ValueError(
@@ -430,6 +430,10 @@ def simulate_weights(
     chains = check_int("chains", chains, 1)
     method = check_choice("method", method, METHODS)
     opts = check_pipeline(n, weights.size, min_count, oversample, rare)
+    seed = check_seed("seed", seed)
+    # the counts of every generation, and a few working arrays of one generation
+    check_memory(f"simulate_weights({chains=}, {generations=}, K={weights.size})",
+                 8 * chains * weights.size * (generations + 5), "simulate fewer chains or generations at a time")
     rng = np.random.default_rng(seed)
     k = weights.size
     # Filled generation by generation with the chains contiguous, returned as a
@@ -482,6 +486,9 @@ def simulate_loss_times(
     chains = check_int("chains", chains, 1)
     max_generations = check_int("max_generations", max_generations, 1)
     opts = check_pipeline(n, weights.size, min_count, oversample, rare)
+    seed = check_seed("seed", seed)
+    check_memory(f"simulate_loss_times({chains=}, K={weights.size})", 8 * chains * (6 * weights.size + 2),
+                 "simulate fewer chains at a time")
     rng = np.random.default_rng(seed)
     loss = np.full((chains, weights.size), np.inf)
     loss[:, weights == 0] = 0.0

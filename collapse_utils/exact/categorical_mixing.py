@@ -9,7 +9,14 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from collapse_utils.checks import check_bool, check_fractions, check_int, check_number
+from collapse_utils.checks import (
+    check_bool,
+    check_fractions,
+    check_int,
+    check_memory,
+    check_number,
+    check_seed,
+)
 
 __all__ = ["minority_presence", "minority_stationary", "minority_loss_forever", "simulate_minority"]
 
@@ -153,6 +160,9 @@ def simulate_minority(w: float, n: int, real_fraction: float, generations: int, 
     generations = check_int("generations", generations, 0)
     chains = check_int("chains", chains, 1)
     k = int(ks)
+    seed = check_seed("seed", seed)
+    check_memory(f"simulate_minority({chains=}, {generations=})", 8 * chains * (generations + 4),
+                 "simulate fewer chains or generations at a time")
     rng = np.random.default_rng(seed)
     counts = np.empty((chains, generations + 1))
     counts[:, 0] = n * w

@@ -250,11 +250,13 @@ def simulate(
     estimator = check_choice("estimator", estimator, ESTIMATORS)
     method = check_choice("method", method, METHODS)
     seed = check_seed("seed", seed)
-    # the outputs, the exact method's two draws per cell, and the naive method's n samples per chain
+    # the outputs, the exact method's two draws per cell, and the naive method's n samples
+    # for each chain of a block (the naive loop refits ``block`` chains at a time)
     cells = chains * (generations + 1)
+    block = max(1, (1 << 18) // n)
     check_memory(f"simulate({n=}, {generations=}, {chains=})",
-                 8 * (4 * cells + (n * chains if method == "naive" else 0)),
-                 "simulate fewer chains or generations at a time")
+                 8 * (4 * cells + (n * min(chains, block) if method == "naive" else 0)),
+                 "simulate fewer chains or generations at a time, or a smaller n")
     rng = np.random.default_rng(seed)
     k = _denominator(n, estimator)
 
@@ -275,8 +277,7 @@ def simulate(
         np.cumsum(steps, axis=1, out=means[:, 1:])
         means[:, 1:] += mu0
         return means, variances
-    ddof = 0 if estimator == "mle" else 1
-    block = max(1, (1 << 18) // n)  # chains per block: keeps the sample array small
+    ddof = 0 if estimator == "mle" else 1  # ``block`` chains at a time keeps the sample array small
     for start in range(0, chains, block):
         rows = slice(start, min(chains, start + block))
         m, v = means[rows, 0].copy(), variances[rows, 0].copy()
@@ -342,12 +343,17 @@ def simulate_mvn(
     if cov0 is None:
         cov0 = np.eye(d)
     cov0 = np.asarray(cov0, dtype=float)
-    if cov0.shape != (d, d) or not np.allclose(cov0, cov0.T):
-        raise ValueError(f"cov0 must be a symmetric {d} x {d} matrix; got shape {cov0.shape}")
+    if cov0.shape != (d, d) or not np.all(np.isfinite(cov0)) or not np.allclose(cov0, cov0.T):
+        raise ValueError(f"cov0 must be a finite symmetric {d} x {d} matrix; got shape {cov0.shape}")
     try:
         l0 = np.linalg.cholesky(cov0)
     except np.linalg.LinAlgError:
         raise ValueError("cov0 must be positive definite") from None
+    seed = check_seed("seed", seed)
+    # eigenvalues and log-determinants; the running factors (and the naive method's n points) per chain
+    check_memory(f"simulate_mvn({n=}, {d=}, {generations=}, {chains=})",
+                 8 * chains * ((generations + 1) * (d + 1) + 4 * d * d + (2 * n * d if method == "naive" else 0)),
+                 "simulate fewer chains or generations at a time")
     rng = np.random.default_rng(seed)
     k = _denominator(n, estimator)
 
@@ -509,6 +515,9 @@ def simulate_schedule(sizes, chains: int, sigma0_sq: float = 1.0, estimator: str
     chains = check_int("chains", chains, 1)
     sigma0_sq = check_positive("sigma0_sq", sigma0_sq)
     estimator = check_choice("estimator", estimator, ESTIMATORS)
+    seed = check_seed("seed", seed)
+    check_memory(f"simulate_schedule({len(sizes)} sizes, {chains=})", 8 * 2 * chains * (sizes.size + 1),
+                 "simulate fewer chains at a time")
     rng = np.random.default_rng(seed)
     k = np.array([_denominator(int(m), estimator) for m in sizes], dtype=float)
     ratios = rng.standard_gamma((sizes - 1) / 2, size=(chains, sizes.size)) * (2.0 / k)

@@ -19,7 +19,15 @@ import math
 import numpy as np
 from scipy import optimize
 
-from collapse_utils.checks import check_bool, check_choice, check_fractions, check_int, check_number
+from collapse_utils.checks import (
+    check_bool,
+    check_choice,
+    check_fractions,
+    check_int,
+    check_memory,
+    check_number,
+    check_seed,
+)
 from collapse_utils.exact.gaussian import ESTIMATORS
 
 __all__ = [
@@ -170,6 +178,9 @@ def simulate_mix(n: int, real_fraction: float, generations: int, chains: int, *,
     n, lam, fresh, s0, tau, _ = _mix_args(n, real_fraction, fresh, estimator, sigma0_sq, sampling_scale)
     generations = check_int("generations", generations, 0)
     chains = check_int("chains", chains, 1)
+    seed = check_seed("seed", seed)
+    check_memory(f"simulate_mix({chains=}, {generations=})", 8 * 2 * chains * (generations + 1),
+                 "simulate fewer chains or generations at a time")
     rng = np.random.default_rng(seed)
     d = n if estimator == "mle" else n - 1
     k = int(round(lam * n))
@@ -270,6 +281,9 @@ def simulate_accumulate(n: int, generations: int, chains: int, *, estimator: str
     chains = check_int("chains", chains, 1)
     check_choice("estimator", estimator, ESTIMATORS)
     s0 = check_number("sigma0_sq", sigma0_sq, 0.0, strict=True)
+    seed = check_seed("seed", seed)
+    check_memory(f"simulate_accumulate({chains=}, {generations=})", 8 * 2 * chains * (generations + 1),
+                 "simulate fewer chains or generations at a time")
     rng = np.random.default_rng(seed)
     means = np.empty((chains, generations + 1))
     variances = np.empty((chains, generations + 1))

@@ -11,8 +11,9 @@ stops growing.
 from __future__ import annotations
 
 import numpy as np
+from scipy import special
 
-from collapse_utils.checks import check_bool, check_int, check_number
+from collapse_utils.checks import check_bool, check_int, check_memory, check_number, check_seed
 
 __all__ = ["REGRESSION_POLICIES", "regression_error", "ridge_error", "simulate_regression"]
 
@@ -55,8 +56,10 @@ def regression_error(samples: int, dim: int, noise: float, t, policy: str = "rep
     e1 = noise**2 * dim / (samples - dim - 1)
     if policy == "replace":
         return e1 * tt.astype(float)
-    harmonic2 = np.concatenate([[0.0], np.cumsum(1.0 / np.arange(1, int(tt.max(initial=0)) + 1) ** 2)])
-    return e1 * harmonic2[tt]
+    # sum_(j<=t) 1/j^2 = pi^2/6 - psi'(t + 1) (the trigamma function): no array of length t,
+    # so t = 10**9 costs what t = 10 does (a cumulative sum allocated 7.5 GiB there)
+    harmonic2 = np.where(tt == 0, 0.0, np.pi**2 / 6 - special.polygamma(1, tt + 1.0))
+    return e1 * harmonic2
 
 
 def ridge_error(X, w_star, noise: float, ridge: float, t) -> np.ndarray:
@@ -119,6 +122,11 @@ def simulate_regression(samples: int, dim: int, noise: float, generations: int, 
     chains = check_int("chains", chains, 1)
     policy = _policy(policy)
     fresh_design = check_bool("fresh_design", fresh_design)
+    seed = check_seed("seed", seed)
+    # per chain: the design and its labels, the Gram matrices, the errors of every generation
+    check_memory(f"simulate_regression({samples=}, {dim=}, {generations=}, {chains=})",
+                 8 * chains * (3 * samples * dim + 2 * samples + 4 * dim * dim + 6 * dim + generations + 1),
+                 "simulate fewer chains at a time")
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((chains, samples, dim))
     w_star = rng.standard_normal((chains, dim))

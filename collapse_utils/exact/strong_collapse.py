@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from collapse_utils.checks import check_int, check_number
+from collapse_utils.checks import check_int, check_memory, check_number, check_seed
 
 __all__ = [
     "floor",
@@ -174,6 +174,9 @@ def simulate_mixed(n: int, dim: int, share: float, noise: float = 1.0, gen_error
     n, dim, share, noise = _common(n, dim, share, noise)
     c2, gen_n = _gen(gen_error, generator_n, dim, noise)
     chains = check_int("chains", chains, 1)
+    seed = check_seed("seed", seed)
+    check_memory(f"simulate_mixed({dim=}, {chains=})", 8 * chains * (10 * dim * dim + 8 * dim + 2),
+                 "simulate fewer chains at a time")
     rng = np.random.default_rng(seed)
     n_syn = rng.binomial(n, share, size=chains)
     g_syn = _wishart(n_syn, dim, rng)
@@ -218,6 +221,11 @@ def simulate_random_features(n: int, dim: int, widths, share: float, noise: floa
     widths = np.asarray(widths)
     if widths.ndim != 1 or widths.size == 0 or widths.dtype.kind not in "iu" or np.any(widths < 1):
         raise ValueError(f"widths must be a non-empty 1-D array of integers >= 1; got {widths!r}")
+    seed = check_seed("seed", seed)
+    largest = int(widths.max())
+    check_memory(f"simulate_random_features({n=}, {dim=}, widths up to {largest:,})",
+                 8 * (2 * n * dim + 2 * largest * dim + 2 * n * largest + 2 * min(largest, n) ** 2),
+                 "use smaller widths or fewer points")
     rng = np.random.default_rng(seed)
     out = np.zeros((chains, widths.size))
     for c in range(chains):

@@ -31,7 +31,7 @@ from collections.abc import Callable
 import numpy as np
 from scipy import special
 
-from collapse_utils.checks import check_int, check_memory, check_number, check_seed
+from collapse_utils.checks import check_array, check_int, check_memory, check_number, check_seed
 
 __all__ = [
     "zipf_probs",
@@ -51,8 +51,8 @@ __all__ = [
 
 
 def _probs(p, name="p"):
-    arr = np.asarray(p, dtype=float)
-    if arr.ndim != 1 or arr.size == 0 or not np.all(np.isfinite(arr)) or np.any(arr < 0):
+    arr = check_array(name, p, "a non-empty 1-D array of non-negative numbers")
+    if arr.ndim != 1 or arr.size == 0 or np.any(arr < 0):
         raise ValueError(f"{name} must be a non-empty 1-D array of non-negative numbers")
     total = arr.sum()
     if not abs(total - 1.0) < 1e-6:
@@ -267,6 +267,8 @@ def simulate_generations(p, tokens: int, generations: int, *, k: int | None = No
     if transform is not None and not callable(transform):
         raise ValueError(f"transform must be a callable or None; got {transform!r}")
     seed = check_seed("seed", seed)
+    check_memory(f"simulate_generations({chains=}, {generations=})", 8 * chains * (generations + 1),
+                 "simulate fewer chains or generations at a time")
     rng = np.random.default_rng(seed)
     n_clean = int(round(clean_fraction * tokens))
     errors = np.zeros((chains, generations + 1))

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from collapse_utils.checks import check_choice, check_number, check_sample_1d
+from collapse_utils.checks import check_choice, check_int, check_number, check_rng, check_sample_1d
 from collapse_utils.exact.gaussian import ESTIMATORS
 
 __all__ = ["GaussianModel", "GaussianFamily"]
@@ -71,6 +71,7 @@ class GaussianFamily:
         return GaussianModel(mean=float(data.mean()), var=float(data.var(ddof=ddof)))
 
     def sample(self, model: GaussianModel, n: int, rng: np.random.Generator) -> np.ndarray:
+        n, rng = check_int("n", n, 0), check_rng("rng", rng)
         return rng.normal(model.mean, np.sqrt(model.var), size=n)
 
     def __repr__(self) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
-from collapse_utils.checks import check_int, check_positive
+from collapse_utils.checks import check_int, check_positive, check_rng
 
 __all__ = ["GMMModel", "sample_gmm", "GMMFamily", "ring_mixture", "check_model"]
 
@@ -164,6 +164,7 @@ def sample_gmm(model: GMMModel, n: int, rng: np.random.Generator, return_labels:
     """
     model = check_model("model", model)
     n = check_int("n", n, 0)
+    rng = check_rng("rng", rng)
     counts = rng.multinomial(n, model.weights)
     labels = np.repeat(np.arange(model.n_components), counts)
     x = np.empty((n, model.dim))
@@ -211,6 +212,7 @@ class GMMFamily:
         from sklearn.mixture import GaussianMixture
         from threadpoolctl import threadpool_limits
 
+        rng = check_rng("rng", rng)
         x = np.asarray(data, dtype=float)
         if x.ndim != 2 or len(x) < self.n_components or not np.all(np.isfinite(x)):
             raise ValueError(

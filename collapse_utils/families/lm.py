@@ -209,6 +209,8 @@ def perplexity(model: GPT, blocks) -> float:
 
     Book: {prf:ref}`def-06-perplexity`
     """
+    if len(_check_blocks(blocks, model)) == 0:
+        raise ValueError(f"blocks must hold at least one block to take a perplexity of; got shape {tuple(blocks.shape)}")
     return float(np.exp(sequence_nll(model, blocks).mean()))
 
 

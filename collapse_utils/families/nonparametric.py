@@ -25,7 +25,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from collapse_utils.checks import check_int, check_positive, check_sample_1d
+from collapse_utils.checks import check_int, check_memory, check_positive, check_sample_1d
 
 __all__ = ["BANDWIDTHS", "KDEModel", "KDEFamily", "HistogramModel", "HistogramFamily"]
 
@@ -173,7 +173,9 @@ class HistogramFamily:
             if bins not in self.RULES:
                 raise ValueError(f"bins must be an integer >= 1 or one of {', '.join(self.RULES)}; got {bins!r}")
         else:
-            bins = check_int("bins", bins, 1, 10**7)  # np.histogram allocates the bins up front
+            bins = check_int("bins", bins, 1)
+            # fit allocates the edges and counts, rv_histogram its pdf and cdf: 48 bytes a bin (measured)
+            check_memory(f"HistogramFamily(bins={bins:,})", 48 * bins, "use fewer bins or a rule such as 'auto'")
         self.bins = bins
 
     def fit(self, data, rng: np.random.Generator | None = None, *, generation: int | None = None) -> HistogramModel:

@@ -41,7 +41,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from collapse_utils import loop
-from collapse_utils.checks import check_choice, check_int, check_number
+from collapse_utils.checks import check_choice, check_int, check_number, check_rng
 from collapse_utils.loop import seed_torch
 
 __all__ = ["ConvVAE", "PaperVAE", "make_vae", "ARCHITECTURES", "DECODINGS", "vae_loss", "VAEFamily",
@@ -64,15 +64,19 @@ def default_device() -> str:
 
 
 def check_images(images) -> torch.Tensor:
-    """``images`` as a float tensor of shape ``(N, 1, 28, 28)``; a ``ValueError``
-    naming the shape otherwise.
+    """``images`` as a float tensor of shape ``(N, 1, 28, 28)`` with finite pixels; a
+    ``ValueError`` naming the shape, or the number of images with NaN or inf, otherwise.
 
     Book: {ref}`sec-05-data`
     """
     if not isinstance(images, torch.Tensor) or images.ndim != 4 or tuple(images.shape[1:]) != (1, 28, 28):
         shape = tuple(images.shape) if hasattr(images, "shape") else type(images).__name__
         raise ValueError(f"images must be a torch tensor of shape (N, 1, 28, 28); got {shape}")
-    return images.float()
+    images = images.float()
+    if not bool(torch.isfinite(images).all()):
+        bad = int((~torch.isfinite(images)).flatten(1).any(dim=1).sum())
+        raise ValueError(f"images must be finite (no NaN or inf pixels); got {bad} image(s) with NaN or inf")
+    return images
 
 
 class ConvVAE(nn.Module):
@@ -273,7 +277,7 @@ class VAEFamily:
         check_int("width", self.width, 1)
         check_int("epochs", self.epochs, 1)
         check_int("batch_size", self.batch_size, 1)
-        check_number("lr", self.lr, low=0)
+        check_number("lr", self.lr, low=0, strict=True)  # lr = 0 would train nothing
         check_number("weight_decay", self.weight_decay, low=0)
         check_choice("arch", self.arch, ARCHITECTURES)
         check_choice("decoding", self.decoding, DECODINGS)
@@ -284,8 +288,11 @@ class VAEFamily:
         return default_device() if self.device == "auto" else self.device
 
     def fit(self, data, rng: np.random.Generator, *, generation: int | None = None) -> nn.Module:
+        check_rng("rng", rng)
         stream = data if isinstance(data, DecodedStream) else None
         images = None if stream is not None else check_images(data)
+        if images is not None and len(images) == 0:
+            raise ValueError("images must hold at least one image to train on; got shape (0, 1, 28, 28)")
         device = torch.device(self.resolved_device())
         seed_torch(rng)
         model = make_vae(self.arch, self.latent, self.width).to(device)

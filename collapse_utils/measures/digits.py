@@ -18,7 +18,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from collapse_utils.checks import check_int
+from collapse_utils.checks import check_array, check_int
 from collapse_utils.families.vae import ConvVAE, VAEFamily, check_images, decode, encode
 from collapse_utils.loop import seed_torch
 
@@ -271,9 +271,10 @@ def histogram_entropy(histogram, include_unsure: bool = False) -> float:
     """
     from scipy.stats import entropy
 
-    counts = np.asarray(histogram, dtype=float)
+    allowed = "a 1-D array of at least 2 finite, non-negative counts"
+    counts = check_array("histogram", histogram, allowed)
     if counts.ndim != 1 or counts.size < 2 or np.any(counts < 0):
-        raise ValueError("histogram must be a 1-D array of at least 2 non-negative counts")
+        raise ValueError(f"histogram must be {allowed}; got {histogram!r}")
     if not include_unsure:
         counts = counts[:-1]
     return float(entropy(counts, base=2)) if counts.sum() > 0 else 0.0

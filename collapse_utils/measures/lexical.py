@@ -13,17 +13,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
+from collapse_utils.checks import check_seed
 from collapse_utils.families.ngram import words
 
 __all__ = ["ngrams", "distinct_n", "self_bleu", "repeated_ngram_share", "survival_by_frequency"]
 
 
 def _check_texts(texts) -> list[str]:
-    if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
-        raise ValueError("texts must be a sequence of strings (not a single string)")
-    return list(texts)
+    items = None if isinstance(texts, str) or not isinstance(texts, Iterable) else list(texts)
+    if items is None or not all(isinstance(t, str) for t in items):
+        raise ValueError(f"texts must be a sequence of strings (not a single string); got {type(texts).__name__}")
+    return items
 
 
 def _check_n(n) -> int:
@@ -65,6 +69,7 @@ def self_bleu(texts, max_texts: int | None = 100, seed: int = 0) -> float:
     texts = _check_texts(texts)
     if len(texts) < 2:
         raise ValueError(f"texts must hold at least 2 texts; got {len(texts)}")
+    seed = check_seed("seed", seed)
     if max_texts is not None:
         if isinstance(max_texts, bool) or not isinstance(max_texts, (int, np.integer)) or max_texts < 2:
             raise ValueError(f"max_texts must be an integer >= 2 or None; got {max_texts!r}")
