@@ -7,7 +7,12 @@
   caption;
 - sets the theme's default colour mode (an empty one logs a console error);
 - drops the duplicate inline scripts Sphinx 7 writes for scripts registered after
-  the builder started (sphinx-thebe's ``const THEBE_JS_URL`` twice is a SyntaxError).
+  the builder started (sphinx-thebe's ``const THEBE_JS_URL`` twice is a SyntaxError);
+- for the collapse calculator (``book/explorer.md``), when the book has it: states its
+  grid through MyST substitutions (``{{ explorer_n }}`` ...), writes its numbers,
+  computed from the exact library functions, into the HTML as
+  ``_static/explorer-data.js`` (:mod:`collapse_utils.book.explorer`), and checks the
+  SHA-256 of the vendored plotly.js bundle the page loads (``static/vendor/``).
 """
 
 from __future__ import annotations
@@ -18,6 +23,21 @@ from pathlib import Path
 from docutils import nodes
 
 STATIC = Path(__file__).parent / "static"
+
+#: The calculator page, and the file of numbers it loads (under the HTML's ``_static``).
+EXPLORER_DOC = "book/explorer"
+EXPLORER_DATA = "explorer-data.js"
+
+#: plotly.js, vendored from the npm package plotly.js-basic-dist-min (MIT licence,
+#: static/vendor/plotly.js-LICENSE.txt): the file plotly-basic.min.js of version 4.1.1,
+#: tarball sha1 27ea39207030c3e2f5c2d64d9b1366ca59cab97e. Updating it means replacing
+#: the file and this version and digest (static/vendor/README.md says how).
+PLOTLY = {
+    "package": "plotly.js-basic-dist-min",
+    "version": "4.1.1",
+    "file": STATIC / "vendor" / "plotly-basic.min.js",
+    "sha256": "99784e3abfb07b142a15e521a439e6d9addceadb3f79553fd24c72774f0649ba",
+}
 IMAGE_PATH = re.compile(r"(^|/)[^/\s]*\.(png|jpe?g|svg|gif|webp)$", re.IGNORECASE)
 
 
@@ -70,6 +90,42 @@ def _drop_duplicate_inline_scripts(app, env) -> None:
                             if not (js.filename is None and js.attributes.get("body") in bodies)]
 
 
+def check_vendored(entry: dict) -> None:
+    """Raise ``ExtensionError`` unless a vendored file exists with its pinned SHA-256.
+
+    Book: {doc}`../book/how_to_run`
+    """
+    import hashlib
+
+    from sphinx.errors import ExtensionError
+
+    path = Path(entry["file"])
+    if not path.is_file():
+        raise ExtensionError(f"vendored {entry['package']} {entry['version']} is missing: {path}")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    if digest != entry["sha256"]:
+        raise ExtensionError(
+            f"vendored {entry['package']} {entry['version']} at {path} has SHA-256 {digest}, "
+            f"not the pinned {entry['sha256']}: restore it (static/vendor/README.md)"
+        )
+
+
+def _explorer_substitutions(app, config) -> None:
+    from collapse_utils.book import explorer
+
+    config.myst_substitutions = {**explorer.substitutions(), **(config.myst_substitutions or {})}
+
+
+def _write_explorer_data(app, exception) -> None:
+    # only for an HTML build that has the page (a book without it pays nothing)
+    if exception is not None or app.builder.format != "html" or EXPLORER_DOC not in app.env.all_docs:
+        return
+    from collapse_utils.book import explorer
+
+    check_vendored(PLOTLY)
+    explorer.write_grid(Path(app.outdir) / "_static" / EXPLORER_DATA)
+
+
 def setup(app):
     """Register the extension with Sphinx.
 
@@ -78,6 +134,8 @@ def setup(app):
     app.connect("config-inited", _theme_defaults)
     app.connect("doctree-resolved", _alt_from_captions)
     app.connect("env-updated", _drop_duplicate_inline_scripts)
+    app.connect("config-inited", _explorer_substitutions)
+    app.connect("build-finished", _write_explorer_data)
     app.add_css_file("book.css")
     app.add_js_file("book.js", loading_method="defer")
     return {"version": "1.0", "parallel_read_safe": True, "parallel_write_safe": True}
