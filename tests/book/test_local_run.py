@@ -34,8 +34,8 @@ TORCH_FREE = ["01_retraining_loop", "02_variance_decay", "03_tails_vanish", "04_
               "13_scaling_synthetic", "15_exercises"]
 TORCH_MODULES = re.compile(
     r"^\s*(import torch|from torch|import torchvision|from torchvision"
-    r"|from collapse_utils\.families import (vae|lm|gradient_gmm)\b"
-    r"|from collapse_utils\.families\.(vae|lm|gradient_gmm)\b"
+    r"|from collapse_utils\.families import (vae|lm|gradient_gmm|diffusion)\b"
+    r"|from collapse_utils\.families\.(vae|lm|gradient_gmm|diffusion)\b"
     r"|from collapse_utils\.measures import digits|from collapse_utils\.measures\.digits"
     r"|from collapse_utils import .*\bsamplers\b)",
     re.M,
