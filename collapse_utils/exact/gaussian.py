@@ -47,6 +47,7 @@ __all__ = [
     "log_det_drift",
     "variance_cdf",
     "median_crossing",
+    "BLOCK_CELLS",
     "simulate",
     "simulate_mvn",
     "check_schedule",
@@ -217,6 +218,78 @@ def log_det_drift(n: int, d: int, estimator: str = "mle") -> float:
     return float(np.sum(special.digamma((n - i) / 2)) + d * math.log(2 / k))
 
 
+# Cells (chain-generations) per block of the exact simulators' working arrays: 256 KiB of
+# float64, so that two of them stay in a core's L2 cache (working arrays of the whole run's
+# size made simulate memory-bound at 10^7 cells). Results do not depend on it.
+BLOCK_CELLS = 1 << 15
+
+
+def _tiles(rows: int, cols: int, block: int):
+    """Tiles (row slice, column slice) covering a rows x cols array in row-major order.
+
+    Whole rows, at most ``block`` cells per tile, when a row fits in a block; otherwise
+    pieces of one row of at most ``block`` cells. Drawing the tiles one after the other
+    from one Generator consumes its stream in the order of one draw of the whole array,
+    so the numbers are the same.
+    """
+    if cols <= block:
+        step = block // cols
+        for start in range(0, rows, step):
+            yield slice(start, min(rows, start + step)), slice(0, cols)
+        return
+    for row in range(rows):
+        for start in range(0, cols, block):
+            yield slice(row, row + 1), slice(start, min(cols, start + block))
+
+
+def _exact_chains(rng: np.random.Generator, n: int, k: int, sigma0_sq: float, mu0: float,
+                  means: np.ndarray, variances: np.ndarray) -> None:
+    """Fill columns 1.. of ``means`` and ``variances`` (column 0 holds the truth) with the exact chain.
+
+    The same numbers as drawing all ``(chains, generations)`` chi-squares, then all normals,
+    in two calls (the draws, the order of the draws and every floating-point operation are
+    the same), but block by block (:data:`BLOCK_CELLS`), so that the working arrays stay in
+    cache: one pass draws the chi-squares and writes the variances, a second the normals
+    and the means. A row longer than a block is cut into pieces that carry the running
+    product (sum) of the row: cumprod and cumsum are sequential, so the values do not change.
+    """
+    chains, generations = means.shape[0], means.shape[1] - 1
+    tiles = list(_tiles(chains, generations, BLOCK_CELLS))
+    size = min(BLOCK_CELLS, chains * generations)
+    work, scale = np.empty(size), np.empty(size)
+
+    def view(buf, rows, cols):
+        return buf[: (rows.stop - rows.start) * (cols.stop - cols.start)].reshape(
+            rows.stop - rows.start, cols.stop - cols.start)
+
+    # chi2_(n-1) = 2 Gamma((n-1)/2); sigma_t^2 = sigma0^2 prod_(s<=t) chi2_s / k
+    carry = 1.0
+    for rows, cols in tiles:
+        ratios = view(work, rows, cols)
+        rng.standard_gamma((n - 1) / 2, out=ratios)
+        ratios *= 2.0 / k
+        if cols.start:
+            ratios[0, 0] *= carry  # the product of the row so far (a row longer than a block)
+        out = variances[rows, cols.start + 1 : cols.stop + 1]
+        np.cumprod(ratios, axis=1, out=out)
+        carry = out[0, -1]
+        out *= sigma0_sq
+    # mu_t = mu0 + sum_(s<t) sigma_s Z_s / sqrt(n)
+    for rows, cols in tiles:
+        steps = view(work, rows, cols)
+        rng.standard_normal(out=steps)
+        sd = view(scale, rows, cols)
+        np.divide(variances[rows, cols], n, out=sd)
+        np.sqrt(sd, out=sd)
+        steps *= sd
+        if cols.start:
+            steps[0, 0] += carry
+        out = means[rows, cols.start + 1 : cols.stop + 1]
+        np.cumsum(steps, axis=1, out=out)
+        carry = out[0, -1]
+        out += mu0
+
+
 def simulate(
     n: int,
     generations: int,
@@ -236,7 +309,8 @@ def simulate(
     next fit is sigma_(t+1)^2 = sigma_t^2 chi2_(n-1) / k (k = n for the MLE, n - 1
     for the unbiased estimator) and, independently (Cochran's theorem),
     mu_(t+1) = mu_t + sigma_t Z / sqrt(n): one chi-square and one normal draw per
-    chain-generation, vectorised over chains. ``method="naive"`` draws the n
+    chain-generation, vectorised over blocks of chains (:data:`BLOCK_CELLS`; the
+    result does not depend on the block size). ``method="naive"`` draws the n
     samples and refits (vectorised over chains): the reference, n times slower.
     ``seed`` is anything :func:`numpy.random.default_rng` accepts.
 
@@ -250,12 +324,12 @@ def simulate(
     estimator = check_choice("estimator", estimator, ESTIMATORS)
     method = check_choice("method", method, METHODS)
     seed = check_seed("seed", seed)
-    # the outputs, the exact method's two draws per cell, and the naive method's n samples
-    # for each chain of a block (the naive loop refits ``block`` chains at a time)
+    # the outputs, then the working arrays: two of at most BLOCK_CELLS cells for the exact
+    # method, the n samples of ``block`` chains for the naive one (it refits ``block`` chains at a time)
     cells = chains * (generations + 1)
     block = max(1, (1 << 18) // n)
-    check_memory(f"simulate({n=}, {generations=}, {chains=})",
-                 8 * (4 * cells + (n * min(chains, block) if method == "naive" else 0)),
+    work = 2 * min(BLOCK_CELLS, chains * generations) if method == "exact" else n * min(chains, block)
+    check_memory(f"simulate({n=}, {generations=}, {chains=})", 8 * (2 * cells + work),
                  "simulate fewer chains or generations at a time, or a smaller n")
     rng = np.random.default_rng(seed)
     k = _denominator(n, estimator)
@@ -267,15 +341,7 @@ def simulate(
     if generations == 0:
         return means, variances
     if method == "exact":
-        # chi2_(n-1) = 2 Gamma((n-1)/2); one gamma and one normal draw per chain-generation.
-        ratios = rng.standard_gamma((n - 1) / 2, size=(chains, generations))
-        ratios *= 2.0 / k
-        np.cumprod(ratios, axis=1, out=variances[:, 1:])
-        variances[:, 1:] *= sigma0_sq
-        steps = rng.standard_normal(size=(chains, generations))
-        steps *= np.sqrt(variances[:, :-1] / n)
-        np.cumsum(steps, axis=1, out=means[:, 1:])
-        means[:, 1:] += mu0
+        _exact_chains(rng, n, k, sigma0_sq, mu0, means, variances)
         return means, variances
     ddof = 0 if estimator == "mle" else 1  # ``block`` chains at a time keeps the sample array small
     for start in range(0, chains, block):
