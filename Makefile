@@ -7,9 +7,11 @@ JOBS    ?= 2
 STAMP  := $(VENV)/.installed
 
 .PHONY: setup book lab test test-fast test-reseed lint clean help text-data
+.PHONY: pdf
 
 help:
 	@echo "make book      set up .venv, execute the notebooks whose code changed (PROFILE=$(PROFILE), JOBS=$(JOBS) at a time), build _build/html"
+	@echo "make pdf       make book, then the whole book as one PDF: _build/pdf/model-collapse.pdf, linked from every page (needs TeX Live: README.md)"
 	@echo "make lab       set up .venv, open the chapters in JupyterLab (figures and glued values shown)"
 	@echo "make test      set up .venv, run the whole test suite (offline)"
 	@echo "make test-fast unit tests only (no notebook execution, no browser)"
@@ -37,6 +39,11 @@ setup: $(STAMP) text-data
 
 book: setup
 	$(PY) -m collapse_utils.book.build --profile $(PROFILE) --jobs $(JOBS)
+
+# The whole book as one PDF from the executed build (xelatex; Debian's packages in README.md).
+# It executes nothing itself; `make book` before it re-executes only what changed.
+pdf: book
+	$(PY) -m collapse_utils.book.pdf
 
 # Run a chapter by hand: outside the build each figure and a table of the values the
 # prose quotes are shown under the cell; figures are saved to ~/.cache/collapse_utils/figures.
