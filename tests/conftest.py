@@ -41,6 +41,11 @@ def pytest_configure(config):
             "right, derived in its docstring; tests/reseed.py adds the rates up into the expected number "
             "of failures",
         )
+        config.addinivalue_line(
+            "markers",
+            "pinned_seed(why): a scenario test whose seed was picked to show a case (a chain that keeps a "
+            "mode, one that loses it earlier); other seeds do not show it, so tests/reseed.py leaves it out",
+        )
     offset = os.environ.get(SEED_OFFSET_ENV)
     if not offset:
         return

@@ -62,6 +62,7 @@ def test_points_of_a_rare_component():
     assert abs(draws.mean() - a["expected"]) < 4 * se
 
 
+@pytest.mark.pinned_seed("seed 2 shows a chain that keeps the minority mode and one that loses it earlier")
 def test_minority_mode_loss_with_five_and_with_one_start(tmp_path):
     """ex-04-starts: ch04.starts_loss runs the mode-counting experiment on the same
     seeded chains with 5 and with 1 k-means start; its loss generations are those
