@@ -16,7 +16,7 @@ help:
 	@echo "make test      set up .venv, run the whole test suite (offline)"
 	@echo "make test-fast unit tests only (no notebook execution, no browser)"
 	@echo "make test-reseed  the statistical tests over 20 seed offsets, failures counted (OFFSETS=20)"
-	@echo "make lint      ruff on the package, tests and notebooks"
+	@echo "make lint      ruff on the package, tests, notebooks, benchmarks and tools"
 	@echo "make clean     remove _build (keeps .venv)"
 
 # (Re)install when requirements.txt or pyproject.toml change.
@@ -61,7 +61,7 @@ test-reseed: setup
 	$(PY) tests/reseed.py --offsets $(OFFSETS)
 
 lint: setup
-	$(VENV)/bin/ruff check collapse_utils tests notebooks
+	$(VENV)/bin/ruff check collapse_utils tests notebooks bench tools
 
 clean:
 	rm -rf _build

@@ -221,6 +221,11 @@ def accumulate_summary(runs: dict[str, list]) -> dict[str, float]:
                          "all of the same length, and at least one")
     spreads = {name: np.stack([h["latent_std"] for h in histories])
                for name, histories in runs.items()}
+    flat = [name for name, s in spreads.items() if not np.all(s[:, 0] > 0)]
+    if flat:
+        raise ValueError(
+            f"the latent spread of generation 0 is 0 (or not a number) in a repetition of {flat}: "
+            "the ratios last/first are undefined; train with more images or epochs")
     sizes = runs["accumulate"][0]["n_train"]
     out = {"n": int(sizes[0]), "generations": len(sizes) - 1,
            "seeds": len(spreads["replace"]),

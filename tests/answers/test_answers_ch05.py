@@ -259,3 +259,14 @@ def test_accumulate_runs_refuses_other_families_and_data(tiny_family, tiny_real)
         ch05.accumulate_summary({"replace": []})
     with pytest.raises(ValueError, match="runs must hold"):
         ch05.accumulate_summary({"replace": [], "accumulate": []})
+
+
+def test_accumulate_summary_refuses_a_zero_spread_at_generation_0():
+    """A run too small to spread its latents (std 0 at generation 0) has no ratio last/first:
+    a clear error, not NaN in the summary."""
+    history = {"latent_std": np.array([0.0, 0.1]), "n_train": np.array([10, 20])}
+    fine = {"latent_std": np.array([0.5, 0.4]), "n_train": np.array([10, 20])}
+    with pytest.raises(ValueError, match=r"latent spread of generation 0 is 0 .*\['replace'\]"):
+        ch05.accumulate_summary({"replace": [history], "accumulate": [fine]})
+    summary = ch05.accumulate_summary({"replace": [fine], "accumulate": [fine]})
+    assert summary["replace_ratio_median"] == pytest.approx(0.8)
