@@ -292,6 +292,13 @@ def pdf_pages(log: str) -> int | None:
     return int(found[-1]) if found else None
 
 
+def _copy_whole(source: Path, target: Path) -> None:
+    """Copy ``source`` to ``target`` whole or not at all (a temporary file, then a rename)."""
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
 FOOTER = re.compile(r'(<div class="extra_footer">\s*)')
 OFFER = re.compile(r'<p class="book-pdf">.*?</p>\n?', re.S)
 CONTENT_ROOT = re.compile(r'<html[^>]*\bdata-content_root="([^"]*)"')
@@ -305,10 +312,7 @@ def offer_in_html(html_dir: Path, pdf: Path, pages: int | None) -> int:
 
     Book: {doc}`../book/how_to_run`
     """
-    target = html_dir / PDF_NAME
-    tmp = target.with_name(f".{PDF_NAME}.{os.getpid()}.tmp")
-    shutil.copyfile(pdf, tmp)
-    os.replace(tmp, target)
+    _copy_whole(pdf, html_dir / PDF_NAME)
     size = f"{pdf.stat().st_size / 2**20:.1f} MB"
     about = f"{pages} pages, {size}" if pages else size
     linked = 0
@@ -354,9 +358,7 @@ def build_pdf(output: Path | None = None, root: Path = Path(".")) -> Path:
     pages = pdf_pages(log)
     final = build_dir / "pdf" / PDF_NAME
     final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{PDF_NAME}.{os.getpid()}.tmp")
-    shutil.copyfile(built, tmp)
-    os.replace(tmp, final)
+    _copy_whole(built, final)
     html_dir = build_dir / "html"
     if html_dir.is_dir():
         linked = offer_in_html(html_dir, final, pages)
@@ -387,12 +389,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         build_pdf(args.output, root=args.root)
-    except (TexMissing, ParameterError) as err:
+    except (TexMissing, ParameterError, PdfError) as err:
         print(f"\nerror: {err}", file=sys.stderr)
-        return 2
-    except PdfError as err:
-        print(f"\nerror: {err}", file=sys.stderr)
-        return 1
+        return 1 if isinstance(err, PdfError) else 2  # 2: nothing was tried
     return 0
 
 

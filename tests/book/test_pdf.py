@@ -101,17 +101,13 @@ def _cells(table: str) -> list[list[str]]:
     return [[entry.astext() for entry in r.children] for r in tree.findall(row)]
 
 
-def _frame_html(frame) -> str:
-    return frame.to_html()
-
-
 def test_a_pandas_table_becomes_a_grid_table_with_the_same_cells():
     pd = pytest.importorskip("pandas")
     frame = pd.DataFrame(
         {"n_train": [0, 20], "var*": [1.0, 0.4636], "why": ["a `b` | c", "- d"]},
         index=pd.Index([0, 1], name="generation"),
     )
-    cells = _cells(pdf_tables.grid_table(_frame_html(frame)))
+    cells = _cells(pdf_tables.grid_table(frame.to_html()))
     # the index name joins the header row; markup characters stay literal
     assert cells == [
         ["generation", "n_train", "var*", "why"],
@@ -127,7 +123,7 @@ def test_spanned_headers_and_row_groups_keep_their_spans():
     frame = pd.DataFrame(
         [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16]], index=index, columns=columns
     )
-    table = pdf_tables.grid_table(_frame_html(frame))
+    table = pdf_tables.grid_table(frame.to_html())
     from docutils.core import publish_doctree
     from docutils.nodes import entry
 
@@ -140,7 +136,7 @@ def test_spanned_headers_and_row_groups_keep_their_spans():
 
 def test_only_outputs_with_one_pandas_table_get_markdown():
     pd = pytest.importorskip("pandas")
-    table_html = _frame_html(pd.DataFrame({"a": [1]}))
+    table_html = pd.DataFrame({"a": [1]}).to_html()
     notebook = {
         "cells": [
             {
